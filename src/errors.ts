@@ -1,0 +1,35 @@
+/**
+ * Every error the engine raises. `name` is the discriminant: comlink rethrows only name, message
+ * and stack across the worker boundary, so callers switch on `err.name`, never on `instanceof`.
+ * Messages name the op, tensor, shapes or byte offset involved.
+ */
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+/** A checkpoint file is corrupt, hostile, truncated or of an unsupported format. */
+export class CheckpointError extends EngineError {
+  override name = 'CheckpointError';
+}
+
+/** A graph was built with tensors whose shapes or dtypes do not fit the op. */
+export class ShapeError extends EngineError {
+  override name = 'ShapeError';
+}
+
+/** An op (or an op's gradient) the graph builder does not support. */
+export class UnsupportedOpError extends EngineError {
+  override name = 'UnsupportedOpError';
+}
+
+/** Storage, quota or download failure in the weight cache. */
+export class CacheError extends EngineError {
+  override name = 'CacheError';
+}
+
+/** A job was cancelled. Same name as the DOM's AbortError so both are handled alike. */
+export class AbortError extends EngineError {
+  override name = 'AbortError';
+}
+
+export const isAbortError = (err: unknown): boolean => err instanceof Error && err.name === 'AbortError';
