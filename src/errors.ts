@@ -33,3 +33,17 @@ export class AbortError extends EngineError {
 }
 
 export const isAbortError = (err: unknown): boolean => err instanceof Error && err.name === 'AbortError';
+
+/** An image that cannot be read or used: corrupt, unsupported, or too large. */
+export class ImageError extends EngineError {
+  override name = 'ImageError';
+}
+
+/** Structurally an AbortSignal: the engine only asks whether its job was cancelled. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
+export function throwIfAborted(signal: CancelSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortError(`${what} cancelled`);
+}

@@ -1,0 +1,93 @@
+import { ShapeError } from '../errors';
+import type { Attributes } from './attributes';
+import { type DType, type DTypeArray } from './dtype';
+import { formatShape, size, type Tensor } from './tensor';
+
+export interface GraphNode {
+  readonly opType: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: Attributes;
+}
+
+export interface Initializer<D extends DType = DType> {
+  readonly name: string;
+  readonly dtype: D;
+  readonly shape: readonly number[];
+  readonly data: DTypeArray[D];
+}
+
+export interface OutputSpec {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** A chosen value name; generated from the op type when absent. */
+  readonly name?: string;
+}
+
+/**
+ * A graph under construction. Names are generated from a counter, so building the same network
+ * twice gives the same graph (and the same ONNX bytes).
+ */
+export class Graph {
+  readonly inputs: Tensor[] = [];
+  readonly outputs: Tensor[] = [];
+  readonly nodes: GraphNode[] = [];
+  readonly initializers: Initializer[] = [];
+  private readonly names = new Set<string>();
+  private counter = 0;
+
+  constructor(readonly name: string) {}
+
+  input(name: string, dtype: DType, shape: readonly number[]): Tensor {
+    const t = this.tensor(this.claim(name), dtype, shape);
+    this.inputs.push(t);
+    return t;
+  }
+
+  /** A constant (an ONNX initializer): weights, or small tensors an op needs, such as a shape. */
+  constant<D extends DType>(dtype: D, shape: readonly number[], data: DTypeArray[D], name?: string): Tensor {
+    if (data.length !== size(shape)) {
+      throw new ShapeError(`constant ${name ?? ''} has ${data.length} values but shape ${formatShape(shape)} needs ${size(shape)}`);
+    }
+    const t = this.tensor(name === undefined ? this.fresh('const') : this.claim(name), dtype, shape);
+    this.initializers.push({ name: t.name, dtype, shape: [...shape], data });
+    return t;
+  }
+
+  /** Appends one node; the op helper has already inferred and checked the output shapes. */
+  node(opType: string, inputs: readonly Tensor[], outputs: readonly OutputSpec[], attributes: Attributes = {}): Tensor[] {
+    for (const t of inputs) {
+      if (t.graph !== this) throw new ShapeError(`${opType}: input ${t.name} belongs to another graph`);
+    }
+    const results = outputs.map((o) => this.tensor(o.name === undefined ? this.fresh(opType.toLowerCase()) : this.claim(o.name), o.dtype, o.shape));
+    this.nodes.push({ opType, inputs: inputs.map((t) => t.name), outputs: results.map((t) => t.name), attributes });
+    return results;
+  }
+
+  /** Marks a graph output; a new name adds an Identity node so the value can keep its own. */
+  output(t: Tensor, name?: string): Tensor {
+    const out = name === undefined || name === t.name ? t : this.node('Identity', [t], [{ dtype: t.dtype, shape: t.shape, name }])[0]!;
+    this.outputs.push(out);
+    return out;
+  }
+
+  private tensor(name: string, dtype: DType, shape: readonly number[]): Tensor {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new ShapeError(`tensor ${name}: invalid shape ${formatShape(shape)}`);
+    }
+    return { graph: this, name, dtype, shape: [...shape] };
+  }
+
+  private fresh(prefix: string): string {
+    let name: string;
+    do name = `${prefix}_${this.counter++}`;
+    while (this.names.has(name));
+    return this.claim(name);
+  }
+
+  private claim(name: string): string {
+    if (this.names.has(name)) throw new ShapeError(`the name ${name} is already used in graph ${this.name}`);
+    this.names.add(name);
+    return name;
+  }
+}

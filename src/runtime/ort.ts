@@ -1,0 +1,106 @@
+import type * as Ort from 'onnxruntime-web';
+import { EngineError } from '../errors';
+import type { DType } from '../graph';
+import type { HostTensor } from './host-tensor';
+import { createQueue } from './queue';
+
+/** The onnxruntime-web module: the browser bundle in the worker, the Node build in the CLI and tests. */
+export type OrtModule = typeof Ort;
+
+export type ExecutionProvider = 'webgpu' | 'wasm';
+
+export interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly isFallbackAdapter: boolean;
+}
+
+/** Which backend sessions run on, as the page shows it. */
+export interface Backend {
+  readonly ep: ExecutionProvider;
+  readonly adapter?: AdapterInfo;
+  readonly threads: number;
+  /** Why WebGPU is not used, when it is not. */
+  readonly fallbackReason?: string;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly backend: Backend;
+  createSession(model: Uint8Array): Promise<Session>;
+}
+
+export interface RuntimeOptions {
+  /** A WebGPU adapter the caller found; without one, sessions run on wasm. */
+  readonly adapter?: AdapterInfo;
+  readonly threads?: number;
+  /** Where the .wasm file is served (browser); Node finds its own. */
+  readonly wasmPaths?: Ort.Env.WasmPrefixOrFilePaths;
+  /** Set when the caller looked for WebGPU and found none. */
+  readonly fallbackReason?: string;
+}
+
+const toOrt = (ort: OrtModule, t: HostTensor): Ort.Tensor => new ort.Tensor(t.dtype, t.data, t.shape);
+
+const fromOrt = (t: Ort.Tensor): HostTensor => ({ dtype: t.type as DType, shape: t.dims, data: t.data as HostTensor['data'] });
+
+function wrapSession(ort: OrtModule, session: Ort.InferenceSession, queue: ReturnType<typeof createQueue>): Session {
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    run: (feeds) =>
+      queue(async () => {
+        const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrt(ort, v)]));
+        const out = await session.run(ortFeeds);
+        // Outputs are copied to the host and released, so no GPU buffer outlives the call.
+        const host = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromOrt(v)]));
+        for (const t of Object.values(out)) t.dispose();
+        return host;
+      }),
+    dispose: () => queue(() => session.release()),
+  };
+}
+
+/**
+ * The one place onnxruntime-web is driven. Sessions are created on WebGPU when an adapter was
+ * found, else on wasm; a WebGPU session that fails to create falls back to wasm and says why.
+ */
+export function createRuntime(ort: OrtModule, options: RuntimeOptions = {}): Runtime {
+  const threads = options.threads ?? 1;
+  ort.env.wasm.numThreads = threads;
+  if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+  const queue = createQueue();
+  let backend: Backend = options.adapter
+    ? { ep: 'webgpu', adapter: options.adapter, threads }
+    : { ep: 'wasm', threads, ...(options.fallbackReason === undefined ? {} : { fallbackReason: options.fallbackReason }) };
+
+  const create = (model: Uint8Array, ep: ExecutionProvider) =>
+    queue(() => ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' }));
+
+  return {
+    get backend() {
+      return backend;
+    },
+    async createSession(model) {
+      if (backend.ep === 'webgpu') {
+        try {
+          return wrapSession(ort, await create(model, 'webgpu'), queue);
+        } catch (err) {
+          backend = { ep: 'wasm', threads, fallbackReason: `WebGPU session failed: ${(err as Error).message}` };
+        }
+      }
+      try {
+        return wrapSession(ort, await create(model, 'wasm'), queue);
+      } catch (err) {
+        throw new EngineError(`could not create an onnxruntime session: ${(err as Error).message}`);
+      }
+    },
+  };
+}
