@@ -1,0 +1,22 @@
+import { CheckpointError } from '../errors';
+
+// TextDecoder exists in every browser, worker and Node, but the engine compiles against ES2023 only.
+declare const TextDecoder: new (label: string, options: { fatal: boolean }) => { decode(bytes: Uint8Array): string };
+
+const strict = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8, rejecting malformed bytes with an error that says where they came from. */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    throw new CheckpointError(`${what} is not valid UTF-8`);
+  }
+}
+
+/** One byte per character, as Python 2 `str` pickles and legacy zip names are read. */
+export function decodeLatin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
