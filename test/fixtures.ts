@@ -18,7 +18,10 @@ export const fixturePath = (...parts: string[]): string => resolve(FIXTURES_DIR,
 
 /** `describe` for tests that need the fixtures: skipped, with a message, when they are absent. */
 export function describeWithFixtures(name: string, body: () => void): void {
-  if (fixturesPresent) return describe(name, body);
+  if (fixturesPresent) {
+    describe(name, body);
+    return;
+  }
   console.warn(`[skip] "${name}": reference fixtures not found at ${FIXTURES_DIR} (set FIXTURES_DIR)`);
   describe.skip(name, body);
 }

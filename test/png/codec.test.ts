@@ -57,7 +57,7 @@ describe('PNG', () => {
     const bytes = encodePng(image);
     expect(() => decodePng(bytes.subarray(0, 20))).toThrowError(/runs past the end|truncated/);
     const flipped = bytes.slice();
-    flipped[20] ^= 0xff;
+    flipped[20]! ^= 0xff;
     expect(() => decodePng(flipped)).toThrowError(/IHDR at byte 8 has a bad CRC/);
     expect(() => decodePng(new Uint8Array(10))).toThrowError(/not a PNG file/);
   });
