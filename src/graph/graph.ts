@@ -33,7 +33,7 @@ export class Graph {
   readonly outputs: Tensor[] = [];
   readonly nodes: GraphNode[] = [];
   readonly initializers: Initializer[] = [];
-  private readonly names = new Set<string>();
+  private readonly byName = new Map<string, Tensor>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -71,23 +71,38 @@ export class Graph {
     return out;
   }
 
+  /** The data of a constant (initializer), for ops whose attributes travel as constant inputs. */
+  constantData(t: Tensor): Initializer['data'] {
+    const init = this.initializers.find((i) => i.name === t.name);
+    if (!init) throw new ShapeError(`${t.name} is not a constant of graph ${this.name}`);
+    return init.data;
+  }
+
+  /** The tensor a value name refers to (inputs, constants and node outputs alike). */
+  lookup(name: string): Tensor {
+    const t = this.byName.get(name);
+    if (!t) throw new ShapeError(`graph ${this.name} has no value named ${name}`);
+    return t;
+  }
+
   private tensor(name: string, dtype: DType, shape: readonly number[]): Tensor {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`tensor ${name}: invalid shape ${formatShape(shape)}`);
     }
-    return { graph: this, name, dtype, shape: [...shape] };
+    const t = { graph: this, name, dtype, shape: [...shape] };
+    this.byName.set(name, t);
+    return t;
   }
 
   private fresh(prefix: string): string {
     let name: string;
     do name = `${prefix}_${this.counter++}`;
-    while (this.names.has(name));
-    return this.claim(name);
+    while (this.byName.has(name));
+    return name;
   }
 
   private claim(name: string): string {
-    if (this.names.has(name)) throw new ShapeError(`the name ${name} is already used in graph ${this.name}`);
-    this.names.add(name);
+    if (this.byName.has(name)) throw new ShapeError(`the name ${name} is already used in graph ${this.name}`);
     return name;
   }
 }

@@ -1,9 +1,14 @@
 export type { Attribute, Attributes } from './attributes';
 export { ONNX_DTYPE, isFloat, type DType, type DTypeArray, type TypedArray } from './dtype';
+export { grad, unbroadcast } from './grad';
+export { gradcheck, type FloatDType, type GradCheckOptions, type GradCheckResult, type GradCheckSpec } from './gradcheck';
 export { Graph, type GraphNode, type Initializer, type OutputSpec } from './graph';
 export { OPSET, serialize, type SerializeOptions } from './serialize';
 export { formatShape, size, type Tensor } from './tensor';
+export { defineVjp, type VjpContext, type VjpRule } from './vjp';
 export * from './ops/conv';
 export * from './ops/elementwise';
 export * from './ops/linalg';
+export * from './ops/pad';
+export * from './ops/reduce';
 export * from './ops/shape';

@@ -1,5 +1,9 @@
 import { ShapeError } from '../../errors';
 import { formatShape, type Tensor } from '../tensor';
+import { defineVjp } from '../vjp';
+import { apply } from './apply';
+import { reduceSum } from './reduce';
+import { concat, slice, transpose } from './shape';
 
 export interface Conv2dOptions {
   readonly stride?: number;
@@ -21,12 +25,57 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | undefined, opti
   const oh = Math.floor((h! + 2 * padding - kh!) / stride) + 1;
   const ow = Math.floor((w! + 2 * padding - kw!) / stride) + 1;
   if (oh < 1 || ow < 1) throw new ShapeError(`Conv: output would be empty for ${shapes}, stride ${stride}, padding ${padding}`);
-  const attributes = {
-    kernel_shape: { ints: [kh!, kw!] },
-    strides: { ints: [stride, stride] },
-    pads: { ints: [padding, padding, padding, padding] },
-    group: { i: groups },
-  };
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  return x.graph.node('Conv', inputs, [{ dtype: x.dtype, shape: [n!, k!, oh, ow] }], attributes)[0]!;
+  const attributes = { kernel_shape: { ints: [kh!, kw!] }, strides: { ints: [stride, stride] }, pads: { ints: [padding, padding, padding, padding] }, group: { i: groups } };
+  return apply('Conv', bias ? [x, weight, bias] : [x, weight], [n!, k!, oh, ow], attributes);
 }
+
+interface ConvAttrs {
+  readonly stride: number;
+  readonly padding: number;
+  readonly groups: number;
+}
+
+const attrsOf = (attributes: Record<string, unknown>): ConvAttrs => ({
+  stride: (attributes.strides as { ints: number[] }).ints[0]!,
+  padding: (attributes.pads as { ints: number[] }).ints[0]!,
+  groups: (attributes.group as { i: number }).i,
+});
+
+/**
+ * dL/dx of a convolution is the transposed convolution of dy with the same weight; output_padding
+ * restores the rows and columns a strided forward dropped.
+ */
+function convInputGrad(dy: Tensor, x: Tensor, weight: Tensor, { stride, padding, groups }: ConvAttrs): Tensor {
+  const [kh, kw] = weight.shape.slice(2) as [number, number];
+  const extra = (size: number, out: number, k: number) => size + 2 * padding - ((out - 1) * stride + k);
+  const outputPadding = [extra(x.shape[2]!, dy.shape[2]!, kh), extra(x.shape[3]!, dy.shape[3]!, kw)];
+  const attributes = { kernel_shape: { ints: [kh, kw] }, strides: { ints: [stride, stride] }, pads: { ints: [padding, padding, padding, padding] }, group: { i: groups }, output_padding: { ints: outputPadding } };
+  return apply('ConvTranspose', [dy, weight], x.shape, attributes);
+}
+
+/**
+ * dL/dW[k,c] = Σₙ xₙ,c ⋆ dyₙ,k: a convolution with batch and channels swapped, dilated by the
+ * forward stride, cropped to the kernel size. Groups are done one at a time.
+ */
+function convWeightGrad(dy: Tensor, x: Tensor, weight: Tensor, { stride, padding, groups }: ConvAttrs): Tensor {
+  const [k, cg, kh, kw] = weight.shape as [number, number, number, number];
+  const perGroup = (g: number) => {
+    const xg = transpose(slice(x, [1], [g * cg], [(g + 1) * cg]), [1, 0, 2, 3]);
+    const dyg = transpose(slice(dy, [1], [(g * k) / groups], [((g + 1) * k) / groups]), [1, 0, 2, 3]);
+    const [, , dh, dw] = dyg.shape as [number, number, number, number];
+    const oh = xg.shape[2]! + 2 * padding - (dh - 1) * stride;
+    const ow = xg.shape[3]! + 2 * padding - (dw - 1) * stride;
+    const attributes = { kernel_shape: { ints: [dh, dw] }, dilations: { ints: [stride, stride] }, pads: { ints: [padding, padding, padding, padding] } };
+    const full = apply('Conv', [xg, dyg], [cg, k / groups, oh, ow], attributes);
+    return transpose(slice(full, [2, 3], [0, 0], [kh, kw]), [1, 0, 2, 3]);
+  };
+  const parts = Array.from({ length: groups }, (_, g) => perGroup(g));
+  return parts.length === 1 ? parts[0]! : concat(parts, 0);
+}
+
+defineVjp('Conv', ({ node, inputs: [x, weight, bias], dOutputs: [dy] }) => {
+  if (node.attributes.dilations) throw new ShapeError('Conv: the gradient of a dilated convolution is not supported');
+  const attrs = attrsOf(node.attributes);
+  const dBias = bias ? [reduceSum(dy!, [0, 2, 3])] : [];
+  return [convInputGrad(dy!, x!, weight!, attrs), convWeightGrad(dy!, x!, weight!, attrs), ...dBias];
+});
