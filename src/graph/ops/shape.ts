@@ -79,10 +79,11 @@ export function slice(x: Tensor, axes: readonly number[], starts: readonly numbe
   });
   return apply('Slice', [x, int64s(x, starts), int64s(x, ends), int64s(x, norm), int64s(x, steps ?? norm.map(() => 1))], shape);
 }
-defineVjp('Slice', ({ inputs: [x, starts, ends, axes, steps], dOutputs: [dy] }) => {
+// Only the start and the output's length are needed to place the cotangent back.
+defineVjp('Slice', ({ inputs: [x, starts, , axes, steps], dOutputs: [dy] }) => {
   const graph = x!.graph;
   const read = (t: Tensor) => [...(graph.constantData(t) as BigInt64Array)].map(Number);
-  const [s, e, a, st] = [read(starts!), read(ends!), read(axes!), read(steps!)];
+  const [s, a, st] = [read(starts!), read(axes!), read(steps!)];
   let d = dy!;
   const begin = x!.shape.map(() => 0);
   const after = x!.shape.map(() => 0);
