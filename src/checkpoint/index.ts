@@ -12,6 +12,7 @@ export { DTYPE_BYTES, bfloat16ToFloat32, halfToFloat32, isFloating, type DType, 
 export {
   isContiguous, numel, readTensor, readTensorBytes, readTensorFloat32, tensorByteLength, type Storage, type Tensor,
 } from './tensor';
+export { hfClipSource, readHfClipAsOpenAI } from './hf-clip';
 export type { PyValue } from './pickle-values';
 
 export type CheckpointFormat = 'torch' | 'torchscript' | 'safetensors';

@@ -17,7 +17,7 @@ export const LIMITS = {
   /** Nesting depth when walking a decoded value (unwrapping, module trees): also stops cycles. */
   maxWalkDepth: 256,
   /** Nodes visited by one walk: shared (memoised) sub-values can otherwise explode combinatorially. */
-  maxWalkNodes: 10_000_000,
+  maxWalkNodes: 1_000_000,
   /** Dimensions of one tensor. */
   maxRank: 64,
   /** The zip central directory is read in one piece. */

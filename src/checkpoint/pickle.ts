@@ -177,7 +177,10 @@ function stackGlobal(m: Machine): void {
   global(m, module, name);
 }
 
-const utf8 = (m: Machine, n: number): string => decodeUtf8(m.take(n), `${m.what}: string at byte offset ${m.pos}`);
+function utf8(m: Machine, n: number): string {
+  const at = m.pos;
+  return decodeUtf8(m.take(n), `${m.what}: string at byte offset ${at}`);
+}
 
 type Op = (m: Machine) => void;
 

@@ -1,8 +1,5 @@
 import { CheckpointError } from '../errors';
 
-// TextDecoder exists in every browser, worker and Node, but the engine compiles against ES2023 only.
-declare const TextDecoder: new (label: string, options: { fatal: boolean }) => { decode(bytes: Uint8Array): string };
-
 const strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes UTF-8, rejecting malformed bytes with an error that says where they came from. */

@@ -1,0 +1,20 @@
+import { checkpointFiles } from './checkpoint-files';
+import { clipWeights } from './clip-weights';
+import { swinirWeights } from './swinir-weights';
+import type { CheckSuite } from './types';
+import { unetWeights } from './unet-weights';
+
+/** Runs for every manifest: its checkpoint files and reference tensors read. */
+export const COMMON_SUITES: readonly CheckSuite[] = [checkpointFiles];
+
+/** Per group: what the checkpoint files must contain according to the manifest's settings. */
+export const WEIGHT_SUITES: Readonly<Record<string, CheckSuite>> = { unet: unetWeights, clip: clipWeights, swinir: swinirWeights };
+
+/**
+ * Per group: the model checks (outputs against the reference tensors). Each issue that implements a
+ * model registers its suite here and removes its group from PENDING.
+ */
+export const MODEL_SUITES: Readonly<Record<string, CheckSuite>> = {};
+
+/** Groups whose model checks are not implemented yet, with the issue that brings them. */
+export const PENDING: Readonly<Record<string, number>> = { unet: 5, clip: 6, cutouts: 6, guidance: 6, swinir: 7, diffusion: 8 };
