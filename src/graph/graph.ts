@@ -3,10 +3,17 @@ import type { Attributes } from './attributes';
 import { type DType, type DTypeArray } from './dtype';
 import { formatShape, size, type Tensor } from './tensor';
 
+export interface ValueType {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
 export interface GraphNode {
   readonly opType: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** The dtype and static shape of each output, as the op helper inferred them. */
+  readonly outputTypes: readonly ValueType[];
   readonly attributes: Attributes;
 }
 
@@ -17,18 +24,25 @@ export interface Initializer<D extends DType = DType> {
   readonly data: DTypeArray[D];
 }
 
-export interface OutputSpec {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
+export interface OutputSpec extends ValueType {
   /** A chosen value name; generated from the op type when absent. */
   readonly name?: string;
+}
+
+/** A graph's contents, as the optimisation passes and the serialiser see them. */
+export interface GraphData {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly nodes: readonly GraphNode[];
+  readonly initializers: readonly Initializer[];
 }
 
 /**
  * A graph under construction. Names are generated from a counter, so building the same network
  * twice gives the same graph (and the same ONNX bytes).
  */
-export class Graph {
+export class Graph implements GraphData {
   readonly inputs: Tensor[] = [];
   readonly outputs: Tensor[] = [];
   readonly nodes: GraphNode[] = [];
@@ -60,7 +74,8 @@ export class Graph {
       if (t.graph !== this) throw new ShapeError(`${opType}: input ${t.name} belongs to another graph`);
     }
     const results = outputs.map((o) => this.tensor(o.name === undefined ? this.fresh(opType.toLowerCase()) : this.claim(o.name), o.dtype, o.shape));
-    this.nodes.push({ opType, inputs: inputs.map((t) => t.name), outputs: results.map((t) => t.name), attributes });
+    const outputTypes = results.map(({ dtype, shape }) => ({ dtype, shape }));
+    this.nodes.push({ opType, inputs: inputs.map((t) => t.name), outputs: results.map((t) => t.name), outputTypes, attributes });
     return results;
   }
 

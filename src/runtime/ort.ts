@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-web';
 import { EngineError } from '../errors';
-import type { DType } from '../graph';
+import type { DType, ExternalFile } from '../graph';
 import type { HostTensor } from './host-tensor';
 import { createQueue } from './queue';
 
@@ -34,7 +34,8 @@ export interface Session {
 
 export interface Runtime {
   readonly backend: Backend;
-  createSession(model: Uint8Array): Promise<Session>;
+  /** `external` holds the files a model's external-data constants point into. */
+  createSession(model: Uint8Array, external?: readonly ExternalFile[]): Promise<Session>;
 }
 
 export interface RuntimeOptions {
@@ -81,23 +82,29 @@ export function createRuntime(ort: OrtModule, options: RuntimeOptions = {}): Run
     ? { ep: 'webgpu', adapter: options.adapter, threads }
     : { ep: 'wasm', threads, ...(options.fallbackReason === undefined ? {} : { fallbackReason: options.fallbackReason }) };
 
-  const create = (model: Uint8Array, ep: ExecutionProvider) =>
-    queue(() => ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' }));
+  const create = (model: Uint8Array, ep: ExecutionProvider, external: readonly ExternalFile[]) =>
+    queue(() =>
+      ort.InferenceSession.create(model, {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+        ...(external.length > 0 ? { externalData: external.map(({ path, data }) => ({ path, data })) } : {}),
+      }),
+    );
 
   return {
     get backend() {
       return backend;
     },
-    async createSession(model) {
+    async createSession(model, external = []) {
       if (backend.ep === 'webgpu') {
         try {
-          return wrapSession(ort, await create(model, 'webgpu'), queue);
+          return wrapSession(ort, await create(model, 'webgpu', external), queue);
         } catch (err) {
           backend = { ep: 'wasm', threads, fallbackReason: `WebGPU session failed: ${(err as Error).message}` };
         }
       }
       try {
-        return wrapSession(ort, await create(model, 'wasm'), queue);
+        return wrapSession(ort, await create(model, 'wasm', external), queue);
       } catch (err) {
         throw new EngineError(`could not create an onnxruntime session: ${(err as Error).message}`);
       }
