@@ -75,7 +75,10 @@ function externalise(initializers: readonly Initializer[], external: NonNullable
   const files = groups.map((g) => {
     const data = new Uint8Array(g.length);
     let at = 0;
-    for (const p of g.parts) (data.set(p, at), (at += p.length));
+    for (const p of g.parts) {
+      data.set(p, at);
+      at += p.length;
+    }
     return { path: g.path, data };
   });
   return { placed, files };
