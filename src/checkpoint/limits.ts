@@ -18,6 +18,11 @@ export const LIMITS = {
   maxWalkDepth: 256,
   /** Nodes visited by one walk: shared (memoised) sub-values can otherwise explode combinatorially. */
   maxWalkNodes: 1_000_000,
+  /**
+   * Bytes a tensor may expand to beyond its storage: stride-0 views repeat elements, so a hostile
+   * file could otherwise ask for terabytes from a few bytes of storage.
+   */
+  maxExpandedTensorBytes: 256 * 1024 * 1024,
   /** Dimensions of one tensor. */
   maxRank: 64,
   /** The zip central directory is read in one piece. */

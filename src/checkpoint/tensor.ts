@@ -51,6 +51,9 @@ export function makeTensor(dtype: DType, shape: readonly number[], strides: read
   const count = numel(shape);
   const itemBytes = DTYPE_BYTES[dtype];
   if (!Number.isSafeInteger(count * itemBytes)) throw new CheckpointError(`${where}: shape [${shape.join(', ')}] declares an absurd size`);
+  if (count * itemBytes > Math.max(storage.byteLength, LIMITS.maxExpandedTensorBytes)) {
+    throw new CheckpointError(`${where}: shape [${shape.join(', ')}] expands ${storage.byteLength} bytes of storage to ${count * itemBytes} bytes, over the limit`);
+  }
   const capacity = Math.floor(storage.byteLength / itemBytes);
   if (count > 0) {
     const last = shape.reduce((acc, d, i) => acc + (d - 1) * strides[i]!, offset);

@@ -160,15 +160,18 @@ function checkReadable(entry: ZipEntry): void {
   }
 }
 
-/** Inflates in small chunks so a deflate bomb is stopped as soon as it outgrows its declared size. */
+/**
+ * Inflates in small chunks so a deflate bomb is stopped as soon as it outgrows its declared size;
+ * memory follows the actual output, never a size the file merely declares.
+ */
 function inflateEntry(entry: ZipEntry, compressed: Uint8Array): Uint8Array {
   if (entry.size > LIMITS.maxInflatedEntryBytes) throw new CheckpointError(`zip: entry '${entry.name}' declares ${entry.size} inflated bytes, over the limit`);
-  const out = new Uint8Array(entry.size);
+  const chunks: Uint8Array[] = [];
   let filled = 0;
   const inflater = new Inflate((chunk) => {
-    if (filled + chunk.length > out.length) throw new CheckpointError(`zip: entry '${entry.name}' inflates past its declared ${entry.size} bytes`);
-    out.set(chunk, filled);
     filled += chunk.length;
+    if (filled > entry.size) throw new CheckpointError(`zip: entry '${entry.name}' inflates past its declared ${entry.size} bytes`);
+    chunks.push(chunk);
   });
   try {
     const step = 16384;
@@ -178,7 +181,9 @@ function inflateEntry(entry: ZipEntry, compressed: Uint8Array): Uint8Array {
     if (err instanceof CheckpointError) throw err;
     throw new CheckpointError(`zip: entry '${entry.name}' is corrupt deflate data (${(err as Error).message})`);
   }
-  if (filled !== out.length) throw new CheckpointError(`zip: entry '${entry.name}' inflates to ${filled} bytes, not the declared ${entry.size}`);
+  if (filled !== entry.size) throw new CheckpointError(`zip: entry '${entry.name}' inflates to ${filled} bytes, not the declared ${entry.size}`);
+  const out = new Uint8Array(filled);
+  chunks.reduce((at, chunk) => (out.set(chunk, at), at + chunk.length), 0);
   return out;
 }
 

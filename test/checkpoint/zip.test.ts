@@ -93,3 +93,14 @@ describe('zip reader', () => {
     }
   });
 });
+
+describe('zip reader: deflate errors', () => {
+  it('rejects corrupt deflate data and short inflation', async () => {
+    const bytes = writeZip([{ name: 'd', data: payload, method: 8 }]);
+    const zip = await openZip(memorySource(bytes));
+    const entry = zip.entries.get('d')!;
+    await expectCheckpointError(readEntry(zip, { ...entry, size: entry.size + 10 }), `entry 'd' inflates to 5000 bytes, not the declared 5010`);
+    bytes.fill(0xff, 40, 60);
+    await expectCheckpointError(readEntry(zip, entry), /entry 'd' (is corrupt deflate data|inflates|fails its CRC-32 check)/);
+  });
+});
