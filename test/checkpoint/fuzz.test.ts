@@ -96,7 +96,7 @@ describe('seeded fuzzing: mutated files are read or rejected with a CheckpointEr
     for (let i = 0; i < CASES; i++) {
       const input = mutate(base, rand);
       const outcome = await attempt(input).catch((err: Error) => {
-        throw new Error(`case ${i} of ${format}: ${err.name}: ${err.message}\n${Buffer.from(input).toString('base64')}`);
+        throw new Error(`case ${i} of ${format}: ${err.name}: ${err.message}\n${Buffer.from(input).toString('base64')}`, { cause: err });
       });
       outcomes[outcome]++;
     }
@@ -113,7 +113,7 @@ describe('seeded fuzzing: mutated files are read or rejected with a CheckpointEr
       try {
         unpickle(input, { findGlobal: torchGlobal, persistentLoad: (pid) => torchPersistentLoad(pid, () => storage) }, 'fuzz.pkl');
       } catch (err) {
-        if ((err as Error).name !== 'CheckpointError') throw new Error(`case ${i}: ${(err as Error).name}: ${(err as Error).message}`);
+        if ((err as Error).name !== 'CheckpointError') throw new Error(`case ${i}: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
       }
     }
   });
