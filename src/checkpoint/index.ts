@@ -41,11 +41,10 @@ function isLegacy(head: Uint8Array): boolean {
   return tar || startsWith(head, LEGACY_MAGIC);
 }
 
-function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
+/** An 8-byte length below 4 GiB then '{'; the length is checked against the file by the reader, which says "truncated". */
+function looksLikeSafetensors(head: Uint8Array): boolean {
   if (head.length < 9) return false;
-  const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const length = v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32;
-  return head[8] === 0x7b && 8 + length <= size;
+  return head[8] === 0x7b && new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true) === 0;
 }
 
 /**
@@ -62,7 +61,7 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
     return { format: archive.isTorchScript ? 'torchscript' : 'torch', tensors: sd.tensors, unwrapped: sd.unwrapped, metadata: {}, constants };
   }
   if (isLegacy(head)) throw new CheckpointError(`this is the legacy (pre-1.6, non-zip) torch.save format, which is not supported: ${LEGACY_ADVICE}`);
-  if (looksLikeSafetensors(head, source.size)) {
+  if (looksLikeSafetensors(head)) {
     const file = await readSafetensors(source);
     return { format: 'safetensors', tensors: file.tensors, unwrapped: [], metadata: file.metadata, constants: [] };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memorySource, openCheckpoint, readTensor, readTensorFloat32 } from '../../src/checkpoint/index';
+import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { expectCheckpointError } from './helpers/expect-error';
 import { safetensorsFile, writeSafetensors } from './helpers/safetensors-writer';
 import { f32Bytes, i64Bytes } from './helpers/torch-writer';
@@ -46,13 +47,18 @@ describe('safetensors', () => {
   it('rejects a header length that lies, bad JSON and bad metadata', async () => {
     const bytes = good();
     new DataView(bytes.buffer).setUint32(0, bytes.length, true);
-    await expectCheckpointError(open(bytes), /unrecognised checkpoint format/);
-    const { readSafetensors } = await import('../../src/checkpoint/safetensors');
-    await expectCheckpointError(readSafetensors(memorySource(bytes)), `header length ${bytes.length} runs past the ${bytes.length}-byte file (truncated)`);
+    await expectCheckpointError(open(bytes), `header length ${bytes.length} runs past the ${bytes.length}-byte file (truncated)`);
     new DataView(bytes.buffer).setUint32(4, 0x10, true);
     await expectCheckpointError(readSafetensors(memorySource(bytes)), /header length \d+ exceeds the 100000000-byte limit/);
     await expectCheckpointError(open(safetensorsFile('{"a": ', new Uint8Array(0))), 'safetensors: header is not valid JSON');
     await expectCheckpointError(open(safetensorsFile('{"__metadata__": {"a": 1}}', new Uint8Array(0))), '__metadata__ must map strings to strings');
     await expectCheckpointError(open(safetensorsFile('{"__metadata__": {}} ', new Uint8Array(0)).map((b, i) => (i === 9 ? 0xff : b))), 'safetensors header is not valid UTF-8');
+  });
+
+  it('rejects truncation at every cut point', async () => {
+    const bytes = good();
+    for (let cut = 0; cut < bytes.length; cut++) {
+      await expectCheckpointError(open(bytes.subarray(0, cut)), cut < 8 ? /too small/ : cut < 9 ? /unrecognised checkpoint format/ : /safetensors: .*(truncated|run past|cover)/);
+    }
   });
 });
