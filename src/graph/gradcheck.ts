@@ -2,7 +2,9 @@ import { hostTensor, type HostTensor, type Runtime } from '../runtime';
 import { createRng } from '../sampling/rng';
 import { grad } from './grad';
 import { Graph } from './graph';
+import { optimize } from './passes';
 import { serialize } from './serialize';
+import { opsOffWebGpu } from './webgpu-ops';
 import type { Tensor } from './tensor';
 
 export type FloatDType = 'float32' | 'float64';
@@ -33,18 +35,21 @@ export interface GradCheckResult {
   readonly maxAbsError: number;
   /** Largest |analytic − numeric| / max(|analytic|, |numeric|, 1e-12) over the probes. */
   readonly maxRelError: number;
+  /** Op types of the gradient graph that onnxruntime-web's WebGPU EP would run on the CPU. */
+  readonly opsOffWebGpu: readonly string[];
 }
 
 const asArray = (dtype: FloatDType, values: ArrayLike<number>) => (dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values));
 
-function buildCheckGraph(spec: GradCheckSpec, dtype: FloatDType): { model: Uint8Array; outputShape: readonly number[] } {
+function buildCheckGraph(spec: GradCheckSpec, dtype: FloatDType): { model: Uint8Array; outputShape: readonly number[]; offWebGpu: string[] } {
   const g = new Graph('gradcheck');
   const xs = spec.inputs.map((inp, i) => g.input(`x${i}`, dtype, inp.shape));
   const y = g.output(spec.build(xs), 'y');
   const cot = g.input('cotangent', dtype, y.shape);
   const wrt = (spec.wrt ?? xs.map((_, i) => i)).map((i) => xs[i]!);
   grad([y], wrt, [cot]).forEach((d, k) => g.output(d, `grad${k}`));
-  return { model: serialize(g), outputShape: y.shape };
+  const optimized = optimize(g);
+  return { model: serialize(optimized), outputShape: y.shape, offWebGpu: opsOffWebGpu(optimized) };
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -62,7 +67,7 @@ export async function gradcheck(runtime: Runtime, spec: GradCheckSpec, options: 
   const { directions = 3, coordinates = 3, seed = 1 } = options;
   const eps = options.eps ?? (dtype === 'float64' ? 1e-6 : 1e-3);
   const rng = createRng(seed);
-  const { model, outputShape } = buildCheckGraph(spec, dtype);
+  const { model, outputShape, offWebGpu } = buildCheckGraph(spec, dtype);
   const x0 = spec.inputs.map((inp) => Float64Array.from(inp.data ?? rng.fillNormal(new Float64Array(inp.shape.reduce((a, b) => a * b, 1)))));
   const cot = rng.fillNormal(new Float64Array(outputShape.reduce((a, b) => a * b, 1)));
   const wrt = spec.wrt ?? spec.inputs.map((_, i) => i);
@@ -85,7 +90,7 @@ export async function gradcheck(runtime: Runtime, spec: GradCheckSpec, options: 
     }
     const abs = analytic.map((a, i) => Math.abs(a - numeric[i]!));
     const rel = abs.map((e, i) => e / Math.max(Math.abs(analytic[i]!), Math.abs(numeric[i]!), 1e-12));
-    return { analytic, numeric, maxAbsError: Math.max(...abs), maxRelError: Math.max(...rel) };
+    return { analytic, numeric, maxAbsError: Math.max(...abs), maxRelError: Math.max(...rel), opsOffWebGpu: offWebGpu };
   } finally {
     await session.dispose();
   }

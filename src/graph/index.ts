@@ -20,3 +20,4 @@ export * from './ops/gather';
 export * from './ops/norm';
 export * from './ops/pool';
 export * from './ops/sample';
+export { opsOffWebGpu, WEBGPU_OPS } from './webgpu-ops';

@@ -51,13 +51,16 @@ export const sigmoid = unary('Sigmoid', (_x, y) => mul(y, sub(scalar(y, 1), y)))
 export const sin = unary('Sin', (x) => cos(x));
 export const cos = unary('Cos', (x) => neg(sin(x)));
 export const abs = unary('Abs', (x) => sign(x));
+/** torch.sign as Where over comparisons: ONNX Sign has no kernel on onnxruntime-web's WebGPU EP. */
+export function sign(x: Tensor): Tensor {
+  const zero = scalar(x, 0);
+  return where(greater(x, zero), scalar(x, 1), where(less(x, zero), scalar(x, -1), zero));
+}
 export const asin = unary('Asin', (x) => reciprocal(sqrt(sub(scalar(x, 1), mul(x, x)))));
 /** erf'(x) = 2/√π · exp(−x²). */
 export const erf = unary('Erf', (x) => mul(scalar(x, 2 / Math.sqrt(Math.PI)), exp(neg(mul(x, x)))));
-// Piecewise-constant ops: their derivative is zero almost everywhere, so no cotangent flows.
-export const sign = unary('Sign');
+// Piecewise constant: its derivative is zero almost everywhere, so no cotangent flows.
 export const floor = unary('Floor');
-defineVjp('Sign', () => [null]);
 defineVjp('Floor', () => [null]);
 
 export const relu = unary('Relu');
@@ -76,6 +79,7 @@ defineVjp('LeakyRelu', ({ node, inputs: [x], dOutputs: [dy] }) => {
 export const greater = binary('Greater', 'bool');
 export const less = binary('Less', 'bool');
 export const equal = binary('Equal', 'bool');
+export const and = binary('And', 'bool');
 
 /** Elementwise choice; the cotangent goes to the branch that was taken. */
 export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {

@@ -4,7 +4,7 @@ import { defineVjp } from '../vjp';
 import { add } from './elementwise';
 import { apply, int64s, scalar } from './apply';
 import { reduceSum } from './reduce';
-import { slice } from './shape';
+import { flip, slice } from './shape';
 
 export type PadMode = 'constant' | 'reflect' | 'edge';
 
@@ -34,8 +34,8 @@ function unpadAxis(d: Tensor, axis: number, n: number, before: number, after: nu
   let out = center;
   if (mode === 'reflect') {
     // Output index before-1-k came from input k+1; output before+n+k from input n-2-k.
-    if (before > 0) out = add(out, place(slice(d, [axis], [before - 1], [-d.shape[axis]! - 1], [-1]), 1));
-    if (after > 0) out = add(out, place(slice(d, [axis], [before + n + after - 1], [before + n - 1], [-1]), n - 1 - after));
+    if (before > 0) out = add(out, place(flip(slice(d, [axis], [0], [before]), [axis]), 1));
+    if (after > 0) out = add(out, place(flip(slice(d, [axis], [before + n], [before + n + after]), [axis]), n - 1 - after));
     return out;
   }
   if (before > 0) out = add(out, place(reduceSum(slice(d, [axis], [0], [before]), [axis], true), 0));

@@ -3,7 +3,7 @@ import { defineVjp } from '../vjp';
 import type { Tensor } from '../tensor';
 import { apply, axisOf, int64s, scalar } from './apply';
 import { expand, reshape } from './shape';
-import { div } from './elementwise';
+import { add, div } from './elementwise';
 
 function reducedShape(op: string, x: Tensor, axes: readonly number[], keepdims: boolean): { axes: number[]; shape: number[] } {
   const norm = [...new Set(axes.map((a) => axisOf(op, a, x.shape.length)))].sort((a, b) => a - b);
@@ -43,12 +43,16 @@ defineVjp('ReduceMean', ({ node, inputs: [x], dOutputs: [dy] }) => {
   return [div(spread(dy!, x!, axes), scalar(x!, count))];
 });
 
-/** Elementwise sum of any number of same-shaped tensors (ONNX Sum); grad() uses it for fan-in. */
+/**
+ * Elementwise sum of same-shaped tensors; grad() uses it for fan-in. A balanced tree of Adds, since
+ * ONNX Sum has no kernel on onnxruntime-web's WebGPU EP (it would run on the CPU).
+ */
 export function sum(parts: readonly Tensor[]): Tensor {
   const shape = parts[0]!.shape;
   if (parts.some((p) => p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i]))) {
     throw new ShapeError(`Sum: shapes differ: ${parts.map((p) => `[${p.shape.join(', ')}]`).join(', ')}`);
   }
-  return apply('Sum', parts, shape);
+  if (parts.length === 1) return parts[0]!;
+  const half = Math.ceil(parts.length / 2);
+  return add(sum(parts.slice(0, half)), sum(parts.slice(half)));
 }
-defineVjp('Sum', ({ inputs, dOutputs: [dy] }) => inputs.map(() => dy!));

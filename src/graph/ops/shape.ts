@@ -61,41 +61,38 @@ defineVjp('Concat', ({ node, inputs, dOutputs: [dy] }) => {
   });
 });
 
-/**
- * ONNX Slice with static bounds and steps ±1. Bounds are clamped as numpy does; a step of -1 walks
- * backwards from `starts` (inclusive) to `ends` (exclusive), which is how flips are written.
- */
-export function slice(x: Tensor, axes: readonly number[], starts: readonly number[], ends: readonly number[], steps?: readonly number[]): Tensor {
+/** ONNX Slice with static bounds and step 1; bounds are clamped as numpy does (negative ones count from the end). */
+export function slice(x: Tensor, axes: readonly number[], starts: readonly number[], ends: readonly number[]): Tensor {
   const norm = axes.map((a) => axisOf('Slice', a, x.shape.length));
   const shape = [...x.shape];
-  norm.forEach((a, k) => {
-    const step = steps?.[k] ?? 1;
-    if (step !== 1 && step !== -1) throw new ShapeError(`Slice: only steps ±1 are supported, got ${step}`);
+  const bounds = norm.map((a, k) => {
     const n = x.shape[a]!;
-    const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
-    const s = clampTo(starts[k]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
-    const e = clampTo(ends[k]!, step > 0 ? 0 : -1, step > 0 ? n : n - 1);
-    shape[a] = Math.max(0, step > 0 ? e - s : s - e);
+    const at = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+    shape[a] = Math.max(0, at(ends[k]!) - at(starts[k]!));
+    return at(starts[k]!);
   });
-  return apply('Slice', [x, int64s(x, starts), int64s(x, ends), int64s(x, norm), int64s(x, steps ?? norm.map(() => 1))], shape);
+  return apply('Slice', [x, int64s(x, bounds), int64s(x, bounds.map((b, k) => b + shape[norm[k]!]!)), int64s(x, norm)], shape);
 }
-// Only the start and the output's length are needed to place the cotangent back.
 defineVjp('Slice', ({ inputs: [x, starts, , axes, steps], dOutputs: [dy] }) => {
-  const graph = x!.graph;
-  const read = (t: Tensor) => [...(graph.constantData(t) as BigInt64Array)].map(Number);
-  const [s, a, st] = [read(starts!), read(axes!), read(steps!)];
-  let d = dy!;
+  const read = (t: Tensor) => [...(x!.graph.constantData(t) as BigInt64Array)].map(Number);
+  const a = read(axes!);
+  if (steps) return [flip(dy!, a), null, null, null, null];
+  const s = read(starts!);
   const begin = x!.shape.map(() => 0);
   const after = x!.shape.map(() => 0);
   a.forEach((axis, k) => {
-    const n = x!.shape[axis]!;
-    const first = Math.min(Math.max(s[k]! < 0 ? s[k]! + n : s[k]!, st[k]! > 0 ? 0 : -1), st[k]! > 0 ? n : n - 1);
-    const count = d.shape[axis]!;
-    // A reversed slice's cotangent is reversed back, then placed like a forward one.
-    if (st[k]! < 0) d = slice(d, [axis], [count - 1], [-count - 1], [-1]);
-    const low = st[k]! > 0 ? first : first - count + 1;
-    begin[axis] = low;
-    after[axis] = n - low - count;
+    begin[axis] = s[k]!;
+    after[axis] = x!.shape[axis]! - s[k]! - dy!.shape[axis]!;
   });
-  return [pad(d, begin, after), null, null, null, null];
+  return [pad(dy!, begin, after), null, null, null];
 });
+
+/**
+ * Reverses whole axes (torch.flip): a Slice from the last element with step -1, the only
+ * negative-step form onnxruntime-web's WebGPU EP computes correctly.
+ */
+export function flip(x: Tensor, axes: number | readonly number[]): Tensor {
+  const norm = (typeof axes === 'number' ? [axes] : axes).map((a) => axisOf('Flip', a, x.shape.length));
+  const ends = norm.map((a) => -x.shape[a]! - 1);
+  return apply('Slice', [x, int64s(x, norm.map(() => -1)), int64s(x, ends), int64s(x, norm), int64s(x, norm.map(() => -1))], x.shape);
+}
