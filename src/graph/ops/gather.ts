@@ -1,0 +1,89 @@
+import { ShapeError } from '../../errors';
+import { formatShape, type Tensor } from '../tensor';
+import { defineVjp } from '../vjp';
+import { apply, axisOf, scalar } from './apply';
+import { concat, expand, reshape, slice, transpose } from './shape';
+
+const axisAttr = (node: { attributes: Record<string, unknown> }): number => (node.attributes.axis as { i: number }).i;
+
+/** A float zero of `like`'s dtype broadcast to `shape`: the base a scatter-add writes into, not a stored array. */
+const zeros = (like: Tensor, shape: readonly number[]): Tensor => expand(scalar(like, 0), shape);
+
+/** Transposes unless the permutation is the identity. */
+const permute = (x: Tensor, perm: readonly number[]): Tensor => (perm.every((p, i) => p === i) ? x : transpose(x, perm));
+
+/** Constant indices are checked at build time against the axis length (ONNX allows [-n, n-1]). */
+function checkConstantIndices(op: string, x: Tensor, indices: Tensor, n: number): void {
+  if (!x.graph.initializers.some((i) => i.name === indices.name)) return;
+  const bad = [...(x.graph.constantData(indices) as BigInt64Array | Int32Array)].map(Number).find((i) => i < -n || i >= n);
+  if (bad !== undefined) throw new ShapeError(`${op}: index ${bad} is out of range for axis of length ${n} in ${formatShape(x.shape)}`);
+}
+
+/**
+ * ONNX Gather, numpy's take: slices of x along `axis` picked by int64 indices (negative ones count
+ * from the end). The output shape is x.shape[:axis] + indices.shape + x.shape[axis+1:].
+ */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  const a = axisOf('Gather', axis, x.shape.length);
+  if (indices.dtype !== 'int64') throw new ShapeError(`Gather: indices must be int64, got ${indices.dtype} ${formatShape(indices.shape)}`);
+  checkConstantIndices('Gather', x, indices, x.shape[a]!);
+  const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  return apply('Gather', [x, indices], shape, { axis: { i: a } });
+}
+
+/**
+ * The cotangent of Gather adds each picked slice back where it came from (repeated indices add up).
+ * ScatterND with reduction 'add' does that along its data's first axis for int64 indices of shape
+ * [..., 1], so the indexed axes of dy move to the front and the result's first axis moves back.
+ */
+defineVjp('Gather', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
+  const a = axisAttr(node);
+  const r = indices!.shape.length;
+  const axes = dy!.shape.map((_, i) => i);
+  const front = permute(dy!, [...axes.slice(a, a + r), ...axes.slice(0, a), ...axes.slice(a + r)]);
+  const rest = [...x!.shape.slice(0, a), ...x!.shape.slice(a + 1)];
+  const base = zeros(dy!, [x!.shape[a]!, ...rest]);
+  const index = reshape(indices!, [...indices!.shape, 1]);
+  const summed = apply('ScatterND', [base, index, front], base.shape, { reduction: { s: 'add' } });
+  const back = rest.map((_, i) => i + 1);
+  return [permute(summed, [...back.slice(0, a), 0, ...back.slice(a)]), null];
+});
+
+/**
+ * ONNX GatherElements, torch.gather: out[i][j][k] = x[i][index[i][j][k]][k] for axis 1. Indices
+ * (int32 or int64) have x's rank, are no larger than x on the other axes, and give the output shape.
+ */
+export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor {
+  const a = axisOf('GatherElements', axis, x.shape.length);
+  const shapes = `x ${formatShape(x.shape)}, indices ${formatShape(indices.shape)}`;
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new ShapeError(`GatherElements: indices must be int32 or int64, got ${indices.dtype}`);
+  if (indices.shape.length !== x.shape.length || indices.shape.some((d, i) => i !== a && d > x.shape[i]!)) {
+    throw new ShapeError(`GatherElements: indices do not fit along axis ${axis}: ${shapes}`);
+  }
+  checkConstantIndices('GatherElements', x, indices, x.shape[a]!);
+  return apply('GatherElements', [x, indices], indices.shape, { axis: { i: a } });
+}
+
+/** The cotangent of GatherElements is ScatterElements-add of dy with the same indices (same shape as dy). */
+defineVjp('GatherElements', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
+  const attributes = { axis: { i: axisAttr(node) }, reduction: { s: 'add' } };
+  return [apply('ScatterElements', [zeros(dy!, x!.shape), indices!, dy!], x!.shape, attributes), null];
+});
+
+const asList = (v: number | readonly number[]): readonly number[] => (typeof v === 'number' ? [v] : v);
+
+/**
+ * torch.roll: out[i] = x[(i - shift) mod n] along each axis, written as two slices and a concat so
+ * the gradient is theirs. A shift that is a multiple of the length leaves x as it is.
+ */
+export function roll(x: Tensor, shifts: number | readonly number[], axes: number | readonly number[]): Tensor {
+  const s = asList(shifts);
+  const list = asList(axes);
+  if (s.length !== list.length) throw new ShapeError(`Roll: ${s.length} shifts for ${list.length} axes of ${formatShape(x.shape)}`);
+  return list.reduce((y, axis, k) => {
+    const a = axisOf('Roll', axis, y.shape.length);
+    const n = y.shape[a]!;
+    const shift = ((s[k]! % n) + n) % n;
+    return shift === 0 ? y : concat([slice(y, [a], [n - shift], [n]), slice(y, [a], [0], [n - shift])], a);
+  }, x);
+}

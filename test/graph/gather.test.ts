@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { flip, gather, gatherElements, grad, gradcheck, Graph, roll, type GradCheckSpec, type Tensor } from '../../src/graph';
+import { hostTensor } from '../../src/runtime';
+import { runGraph, wasmRuntime } from '../helpers/ort';
+
+const int64 = (like: Tensor, shape: readonly number[], values: readonly number[]) => like.graph.constant('int64', shape, BigInt64Array.from(values, BigInt));
+const int32 = (like: Tensor, shape: readonly number[], values: readonly number[]) => like.graph.constant('int32', shape, Int32Array.from(values));
+const iota = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
+
+/** Runs y = build(x) on the given float32 data; returns y's values. */
+async function forward(shape: readonly number[], build: (x: Tensor) => Tensor): Promise<number[]> {
+  const g = new Graph('forward');
+  const x = g.input('x', 'float32', shape);
+  g.output(build(x), 'y');
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = await runGraph(g, { x: hostTensor('float32', shape, iota(size)) });
+  return [...(out.y!.data as Float32Array)];
+}
+
+/** The cotangent of x for y = build(x) and a given cotangent of y, through grad(). */
+async function vjp(shape: readonly number[], build: (x: Tensor) => Tensor, cotangent: readonly number[]): Promise<number[]> {
+  const g = new Graph('vjp');
+  const x = g.input('x', 'float32', shape);
+  const y = g.output(build(x), 'y');
+  const dy = g.input('dy', 'float32', y.shape);
+  g.output(grad([y], [x], [dy])[0]!, 'dx');
+  const size = shape.reduce((a, b) => a * b, 1);
+  const out = await runGraph(g, { x: hostTensor('float32', shape, iota(size)), dy: hostTensor('float32', y.shape, Float32Array.from(cotangent)) });
+  return [...(out.dx!.data as Float32Array)];
+}
+
+/** Central differences in float64: these ops are linear in x, so the only error is rounding. */
+async function expectGradient(spec: GradCheckSpec): Promise<void> {
+  const result = await gradcheck(wasmRuntime(), spec, { directions: 3, coordinates: 4 });
+  expect(result.opsOffWebGpu).toEqual([]);
+  expect(result.maxRelError).toBeLessThan(1e-7);
+}
+
+describe('gather', () => {
+  it('takes rows with negative indices and columns with 2-D indices', async () => {
+    expect(await forward([3, 4], (x) => gather(x, int64(x, [2], [2, -3]), 0))).toEqual([8, 9, 10, 11, 0, 1, 2, 3]);
+    // x[:, [[3, 0], [1, 1]]]: shape [3, 2, 2].
+    expect(await forward([3, 4], (x) => gather(x, int64(x, [2, 2], [3, 0, 1, 1]), 1))).toEqual([3, 0, 1, 1, 7, 4, 5, 5, 11, 8, 9, 9]);
+    expect(await forward([3, 4], (x) => gather(x, int64(x, [], [1]), 0))).toEqual([4, 5, 6, 7]);
+  });
+
+  it('adds the cotangents of repeated indices', async () => {
+    // y = x[[1, 1, 3, -1]]: x[1] gets 1 + 2, x[3] gets 3 + 4.
+    expect(await vjp([4], (x) => gather(x, int64(x, [4], [1, 1, 3, -1])), [1, 2, 3, 4])).toEqual([0, 3, 0, 7]);
+  });
+
+  it('has gradients that match finite differences on every axis (float64)', async () => {
+    await expectGradient({ inputs: [{ shape: [5, 3] }], build: ([x]) => gather(x!, int64(x!, [2, 3], [1, 4, 1, 0, 1, -1]), 0) });
+    await expectGradient({ inputs: [{ shape: [2, 5, 3] }], build: ([x]) => gather(x!, int64(x!, [4], [4, 0, 4, 2]), 1) });
+    await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => gather(x!, int64(x!, [3, 2], [3, 0, 1, 1, -1, 2]), 2) });
+    await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => gather(x!, int64(x!, [], [2]), 1) });
+  });
+
+  it('takes indices from a graph input', async () => {
+    const g = new Graph('gather-input');
+    const x = g.constant('float32', [3, 2], iota(6));
+    g.output(gather(x, g.input('i', 'int64', [2]), 0), 'y');
+    const out = await runGraph(g, { i: hostTensor('int64', [2], BigInt64Array.of(2n, 0n)) });
+    expect([...out.y!.data]).toEqual([4, 5, 0, 1]);
+  });
+
+  it('rejects non-int64 indices and constant indices out of range at build time', () => {
+    const g = new Graph('bad');
+    const x = g.input('x', 'float32', [3, 4]);
+    expect(() => gather(x, int32(x, [1], [0]))).toThrowError(/Gather: indices must be int64, got int32 \[1\]/);
+    expect(() => gather(x, int64(x, [2], [0, 4]), 1)).toThrowError(/Gather: index 4 is out of range for axis of length 4 in \[3, 4\]/);
+    expect(() => gather(x, int64(x, [1], [-4]), 0)).toThrowError(/Gather: index -4 is out of range/);
+    expect(() => gather(x, int64(x, [1], [0]), 2)).toThrowError(/Gather: axis 2 is out of range for rank 2/);
+  });
+});
+
+describe('gatherElements', () => {
+  it('matches torch.gather on the documented example', async () => {
+    // torch.gather([[1, 2], [3, 4]], 1, [[0, 0], [1, 0]]) = [[1, 1], [4, 3]]; here x = [[0, 1], [2, 3]].
+    expect(await forward([2, 2], (x) => gatherElements(x, int64(x, [2, 2], [0, 0, 1, 0]), 1))).toEqual([0, 0, 3, 2]);
+    expect(await forward([2, 3], (x) => gatherElements(x, int32(x, [1, 3], [1, 0, -1]), 0))).toEqual([3, 1, 5]);
+  });
+
+  it('adds the cotangents of repeated indices', async () => {
+    expect(await vjp([2, 2], (x) => gatherElements(x, int64(x, [2, 2], [0, 0, 1, 0]), 1), [1, 2, 3, 4])).toEqual([3, 0, 4, 3]);
+  });
+
+  it('has gradients that match finite differences (float64, int32 and int64 indices)', async () => {
+    const index = [2, 0, 2, 1, 1, 1, 0, 2, 0, 0, 1, 2];
+    await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => gatherElements(x!, int64(x!, [2, 3, 2], index), 2) });
+    await expectGradient({ inputs: [{ shape: [3, 4] }], build: ([x]) => gatherElements(x!, int32(x!, [4, 3], index), 0) });
+  });
+
+  it('rejects indices that do not fit', () => {
+    const g = new Graph('bad');
+    const x = g.input('x', 'float32', [3, 4]);
+    expect(() => gatherElements(x, int64(x, [3], [0, 1, 2]), 0)).toThrowError(/GatherElements: indices do not fit along axis 0: x \[3, 4\], indices \[3\]/);
+    expect(() => gatherElements(x, int64(x, [2, 5], Array(10).fill(0)), 0)).toThrowError(/indices do not fit/);
+    expect(() => gatherElements(x, int64(x, [1, 1], [3]), 0)).toThrowError(/GatherElements: index 3 is out of range/);
+  });
+});
+
+describe('roll and flip', () => {
+  it('roll moves elements as torch.roll does', async () => {
+    expect(await forward([2, 5], (x) => roll(x, 2, 1))).toEqual([3, 4, 0, 1, 2, 8, 9, 5, 6, 7]);
+    expect(await forward([2, 5], (x) => roll(x, -6, -1))).toEqual([1, 2, 3, 4, 0, 6, 7, 8, 9, 5]);
+    expect(await forward([2, 3], (x) => roll(x, [1, -1], [0, 1]))).toEqual([4, 5, 3, 1, 2, 0]);
+    const g = new Graph('noop');
+    const x = g.input('x', 'float32', [4]);
+    expect(roll(x, 8, 0)).toBe(x);
+    expect(() => roll(x, [1, 2], [0])).toThrowError(/Roll: 2 shifts for 1 axes of \[4\]/);
+  });
+
+  it('flip reverses one or several axes', async () => {
+    expect(await forward([2, 3], (x) => flip(x, 1))).toEqual([2, 1, 0, 5, 4, 3]);
+    expect(await forward([2, 3], (x) => flip(x, [0, -1]))).toEqual([5, 4, 3, 2, 1, 0]);
+  });
+
+  it('have gradients that match finite differences (float64)', async () => {
+    await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => roll(x!, [-1, 3], [1, 2]) });
+    await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => flip(x!, [0, 2]) });
+  });
+});
