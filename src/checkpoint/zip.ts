@@ -1,7 +1,7 @@
 import { Inflate } from 'fflate';
 import { CheckpointError } from '../errors';
 import { checkRange, type ByteSource } from './byte-source';
-import { crc32 } from './crc32';
+import { crc32 } from '../bytes/crc32';
 import { LIMITS } from './limits';
 import { decodeLatin1, decodeUtf8 } from './utf8';
 

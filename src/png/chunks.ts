@@ -1,5 +1,5 @@
 import { ImageError } from '../errors';
-import { crc32, crc32Final } from './crc32';
+import { crc32 } from '../bytes/crc32';
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -16,7 +16,7 @@ export function writeChunk(chunk: Chunk): Uint8Array {
   view.setUint32(0, chunk.data.length);
   out.set(typeBytes(chunk.type), 4);
   out.set(chunk.data, 8);
-  view.setUint32(8 + chunk.data.length, crc32Final(out.subarray(4, 8 + chunk.data.length)));
+  view.setUint32(8 + chunk.data.length, crc32(out.subarray(4, 8 + chunk.data.length)));
   return out;
 }
 
@@ -30,7 +30,7 @@ export function readChunks(bytes: Uint8Array): Chunk[] {
     const length = view.getUint32(at);
     if (at + 12 + length > bytes.length) throw new ImageError(`chunk at byte ${at} runs past the end of the file`);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    const crc = (crc32(bytes.subarray(at + 4, at + 8 + length)) ^ 0xffffffff) >>> 0;
+    const crc = crc32(bytes.subarray(at + 4, at + 8 + length));
     if (crc !== view.getUint32(at + 8 + length)) throw new ImageError(`chunk ${type} at byte ${at} has a bad CRC`);
     chunks.push({ type, data: bytes.subarray(at + 8, at + 8 + length) });
     at += 12 + length;

@@ -1,5 +1,5 @@
 import { deflateSync } from 'fflate';
-import { crc32 } from '../../../src/checkpoint/crc32';
+import { crc32 } from '../../../src/bytes/crc32';
 
 export interface ZipInput {
   readonly name: string;

@@ -11,7 +11,7 @@ function crcTable(): Uint32Array {
   return table;
 }
 
-/** CRC-32 as zip uses it (IEEE polynomial, reflected), continuing from `crc` for chunked input. */
+/** CRC-32 as zip and PNG use it (IEEE polynomial, reflected), continuing from `crc` for chunked input. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
   const t = crcTable();
   let c = ~crc >>> 0;
