@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gelu, Graph, gradcheck, quickGelu, silu, softmax } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
+import { expectGradMatches } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { geluRef, sigmoidRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';
@@ -22,7 +23,7 @@ describe('softmax', () => {
   it('has a gradient along either axis that matches finite differences (float64)', async () => {
     for (const axis of [-1, 1]) {
       const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [2, 4, 3] }], build: ([x]) => softmax(x!, axis), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-      expect(r.maxRelError).toBeLessThan(1e-6);
+      expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
     }
   });
 
@@ -61,7 +62,7 @@ describe('gelu, quickGelu, silu', () => {
   it('quickGelu and silu gradients match finite differences (float64)', async () => {
     for (const f of [quickGelu, silu]) {
       const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [3, 5] }], build: ([x]) => f(x!), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-      expect(r.maxRelError).toBeLessThan(1e-6);
+      expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
     }
   });
 
@@ -69,6 +70,6 @@ describe('gelu, quickGelu, silu', () => {
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [3, 5], data: ramp(15, 2) }], build: ([x]) => gelu(x!), dtype: 'float32' }, { directions: 4, coordinates: 6, eps: 3e-3 });
     // Central differences in float32 with eps 3e-3 balance truncation O(eps²·f‴) against rounding
     // ~1e-7/eps; the rule's error there is ~1.4e-4 relative.
-    expect(r.maxRelError).toBeLessThan(1e-3);
+    expectGradMatches(r, { rtol: 1e-3, atol: 1e-3 });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attention, causalMask, Graph, gradcheck, mergeHeads, splitHeads } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
+import { expectGradMatches } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { attentionRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';
@@ -42,12 +43,12 @@ describe('attention', () => {
   it('gradients for q, k, v and an additive bias match finite differences (float64)', async () => {
     const inputs = [{ shape: [b, h, tq, d] }, { shape: [b, h, tk, d] }, { shape: [b, h, tk, dv] }, { shape: [h, tq, tk] }];
     const r = await gradcheck(wasmRuntime(), { inputs, build: ([qt, kt, vt, bias]) => attention(qt!, kt!, vt!, { mask: bias! }), dtype: 'float64' }, { directions: 4, coordinates: 8 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('gradient through a causal mask matches finite differences (float64)', async () => {
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [2, 5, 4] }], build: ([x]) => attention(x!, x!, x!, { mask: causalMask(x!, 5) }), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('rejects q and k of different widths, naming all three shapes', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, gradcheck, groupNorm, layerNorm, normalizeLast } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
+import { expectGradMatches } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { groupNormRef, layerNormRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';
@@ -72,13 +73,13 @@ describe('layerNorm', () => {
 
   it('has gradients for x, weight and bias that match finite differences (float64)', async () => {
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [2, 3, d] }, { shape: [d] }, { shape: [d] }], build: ([xs, w, b]) => layerNorm(xs!, w!, b!), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('gradient of the bare normalisation matches finite differences with a large eps (float64)', async () => {
     // eps 0.1 makes r = 1/√(var + eps) depend visibly on eps: a rule that ignored it would fail.
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [4, 3], data: ramp(12, 0.3) }], build: ([xs]) => normalizeLast(xs!, 0.1), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('rejects parameters that do not fit the last axis', () => {
@@ -105,7 +106,7 @@ describe('groupNorm', () => {
 
   it('has gradients for x, weight and bias that match finite differences (float64)', async () => {
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape }, { shape: [c] }, { shape: [c] }], build: ([xs, w, b]) => groupNorm(xs!, 2, w!, b!), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('works on [N, C] and [N, C, L] inputs too', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adaptiveAvgPool2d, adaptivePoolMatrix, avgPool2d, Graph, gradcheck, separableResample, upsampleNearest } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
+import { expectGradMatches } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { adaptiveAvgPoolRef, avgPoolRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';
@@ -36,7 +37,7 @@ describe('avgPool2d', () => {
     it(`gradient matches finite differences (float32, no float64 AveragePool/ConvTranspose kernel): ${c.name}`, async () => {
       const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: c.shape }], build: ([x]) => avgPool2d(x!, c.k, c.s, c.p), dtype: 'float32' }, { directions: 4, coordinates: 8, eps: 1e-2 });
       // The op is linear, so central differences are exact but for float32 rounding.
-      expect(r.maxRelError).toBeLessThan(1e-3);
+      expectGradMatches(r, { rtol: 1e-3, atol: 1e-3 });
     });
   }
 
@@ -74,7 +75,7 @@ describe('upsampleNearest', () => {
   it('gradient sums each block and matches finite differences (float32, no float64 Resize kernel)', async () => {
     for (const f of [2, 3]) {
       const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [2, 2, 3, 2] }], build: ([x]) => upsampleNearest(x!, f), dtype: 'float32' }, { directions: 4, coordinates: 8, eps: 1e-2 });
-      expect(r.maxRelError).toBeLessThan(1e-3);
+      expectGradMatches(r, { rtol: 1e-3, atol: 1e-3 });
     }
   });
 
@@ -106,12 +107,12 @@ describe('adaptiveAvgPool2d', () => {
 
   it('gradient (MatMul\'s rule) matches finite differences (float64)', async () => {
     const r = await gradcheck(wasmRuntime(), { inputs: [{ shape: [2, 3, 7, 5] }], build: ([x]) => adaptiveAvgPool2d(x!, 3, 2), dtype: 'float64' }, { directions: 4, coordinates: 8 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 
   it('separableResample takes its matrices as graph inputs, with gradients for all three (float64)', async () => {
     const inputs = [{ shape: [1, 2, 4, 5] }, { shape: [3, 4] }, { shape: [2, 5] }];
     const r = await gradcheck(wasmRuntime(), { inputs, build: ([x, rows, cols]) => separableResample(x!, rows!, cols!), dtype: 'float64' }, { directions: 4, coordinates: 6 });
-    expect(r.maxRelError).toBeLessThan(1e-6);
+    expectGradMatches(r, { rtol: 1e-6, atol: 1e-9 });
   });
 });
