@@ -1,12 +1,28 @@
 import * as g from '../../src/graph';
 import { ramp } from './reference';
 
+export interface CompositeModel {
+  readonly model: Uint8Array;
+  readonly feeds: Record<string, { dims: number[]; data: number[] }>;
+}
+
+function withGradient(graph: g.Graph, x: g.Tensor, y: g.Tensor, xData: Float32Array): CompositeModel {
+  graph.output(y, 'y');
+  const cot = graph.input('cotangent', 'float32', y.shape);
+  graph.output(g.grad([y], [x], [cot])[0]!, 'dx');
+  const n = y.shape.reduce((a, b) => a * b, 1);
+  return {
+    model: g.serialize(g.optimize(graph)),
+    feeds: { x: { dims: [...x.shape], data: Array.from(xData) }, cotangent: { dims: [...y.shape], data: Array.from(ramp(n, 1, 0.7)) } },
+  };
+}
+
 /**
  * A small network touching many ops (conv with stride and groups, reflect padding, flips, concat,
  * matmul, reductions, elementwise math) with its gradient with respect to the image appended:
  * outputs `y` and `dx`. Used to compare execution providers on the same exported gradient graph.
  */
-export function buildGradComposite(): { model: Uint8Array; feeds: Record<string, { dims: number[]; data: number[] }> } {
+export function buildGradComposite(): CompositeModel {
   const graph = new g.Graph('grad-composite');
   const x = graph.input('x', 'float32', [1, 4, 8, 8]);
   const w = graph.constant('float32', [8, 2, 3, 3], ramp(144, 0.3));
@@ -18,11 +34,34 @@ export function buildGradComposite(): { model: Uint8Array; feeds: Record<string,
   const flat = g.reshape(both, [16, 12]);
   const mixed = g.matmul(flat, g.transposeLast(flat));
   const centred = g.sub(mixed, g.reduceMean(mixed, [1], true));
-  const y = graph.output(g.div(centred, g.sqrt(g.add(g.reduceMean(g.mul(centred, centred), [1], true), g.scalar(centred, 1e-3)))), 'y');
-  const cot = graph.input('cotangent', 'float32', y.shape);
-  graph.output(g.grad([y], [x], [cot])[0]!, 'dx');
-  return {
-    model: g.serialize(g.optimize(graph)),
-    feeds: { x: { dims: [1, 4, 8, 8], data: Array.from(ramp(256, 1, 0.2)) }, cotangent: { dims: [16, 16], data: Array.from(ramp(256, 1, 0.7)) } },
-  };
+  const y = g.div(centred, g.sqrt(g.add(g.reduceMean(g.mul(centred, centred), [1], true), g.scalar(centred, 1e-3))));
+  return withGradient(graph, x, y, ramp(256, 1, 0.2));
+}
+
+/**
+ * The model-building ops of the UNet, CLIP, SwinIR and the cutouts in one graph: group norm + SiLU,
+ * nearest upsampling and average pooling, layer norm + multi-head attention with a gathered bias,
+ * a bilinear and a nearest grid-sample warp, and a roll.
+ */
+export function buildModelOpsComposite(): CompositeModel {
+  const graph = new g.Graph('model-ops');
+  const x = graph.input('x', 'float32', [1, 8, 4, 4]);
+  const c = (n: number, phase: number) => graph.constant('float32', [n], ramp(n, 0.5, phase));
+  const h = g.silu(g.groupNorm(x, 2, c(8, 1), c(8, 2)));
+  const pooled = g.avgPool2d(g.upsampleNearest(h, 2), 2);
+  const tokens = g.layerNorm(g.transpose(g.reshape(pooled, [1, 8, 16]), [0, 2, 1]), c(8, 3), c(8, 4));
+  const heads = g.splitHeads(tokens, 2);
+  const table = graph.constant('float32', [7, 2], ramp(14, 0.3, 5));
+  const index = graph.constant('int64', [16, 16], BigInt64Array.from({ length: 256 }, (_, i) => BigInt(((i % 16) - Math.floor(i / 16) + 21) % 7)));
+  const bias = g.transpose(g.gather(table, index, 0), [2, 0, 1]);
+  const attended = g.mergeHeads(g.attention(heads, heads, heads, { mask: g.reshape(bias, [1, 2, 16, 16]) }));
+  const image = g.reshape(g.transpose(g.roll(attended, 3, 1), [0, 2, 1]), [1, 8, 4, 4]);
+  const theta = (a: number) => [Math.cos(a), -Math.sin(a), 0.1, Math.sin(a), Math.cos(a), -0.05];
+  const grid = (a: number) => graph.constant('float32', [1, 3, 3, 2], Float32Array.from({ length: 18 }, (_, i) => {
+    const [px, py] = [((Math.floor(i / 2) % 3) - 1) * 0.61, (Math.floor(i / 6) - 1) * 0.57];
+    const t = theta(a);
+    return i % 2 === 0 ? t[0]! * px + t[1]! * py + t[2]! : t[3]! * px + t[4]! * py + t[5]!;
+  }));
+  const warped = g.add(g.gridSample(image, grid(0.2)), g.gridSample(image, grid(-0.3), { mode: 'nearest' }));
+  return withGradient(graph, x, warped, ramp(128, 1, 0.2));
 }
