@@ -23,9 +23,9 @@ export function normalizeLast(x: Tensor, eps: number): Tensor {
 
 /**
  * With x̂ the output and r = InvStdDev (both from the forward), over the last axis:
- * dx = r·(dy − mean(dy) − x̂·mean(dy·x̂)) (r is float32, so a float64 gradient is good to ~1e-7). Only normalizeLast's form (axis −1, scale of ones, no
- * bias) is differentiated; its Mean and InvStdDev outputs are never handed out, so no cotangent
- * reaches them.
+ * dx = r·(dy − mean(dy) − x̂·mean(dy·x̂)). r is float32, so a float64 gradient is good to ~1e-7
+ * relative. Only normalizeLast's form (axis −1, scale of ones, no bias) is differentiated; its Mean
+ * and InvStdDev outputs are never handed out, so no cotangent reaches them.
  */
 defineVjp('LayerNormalization', ({ node, inputs: [x, scale], outputs: [xhat, , invStd], dOutputs: [dy] }) => {
   const ones = [...x!.graph.constantData(scale!)].every((v) => v === 1);
