@@ -1,0 +1,1 @@
+export { CONTEXT_LENGTH, createClipTokenizer, EOT_TOKEN, SOT_TOKEN, type ClipTokenizer, type Tokens } from './tokenizer';
