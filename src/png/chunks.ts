@@ -38,13 +38,3 @@ export function readChunks(bytes: Uint8Array): Chunk[] {
   }
   return chunks;
 }
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

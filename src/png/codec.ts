@@ -1,6 +1,7 @@
 import { ImageError } from '../errors';
 import { unzlibSync } from 'fflate';
-import { type Chunk, concatBytes, PNG_SIGNATURE, readChunks, writeChunk } from './chunks';
+import { concatBytes } from '../bytes/concat';
+import { type Chunk, PNG_SIGNATURE, readChunks, writeChunk } from './chunks';
 import { deflate, type PngText, readText, textChunk } from './text';
 
 export interface RgbaImage {

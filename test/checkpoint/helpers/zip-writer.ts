@@ -1,4 +1,5 @@
 import { deflateSync } from 'fflate';
+import { concatBytes } from '../../../src/bytes/concat';
 import { crc32 } from '../../../src/bytes/crc32';
 
 export interface ZipInput {
@@ -96,11 +97,5 @@ export function writeZip(entries: readonly ZipInput[], options: ZipOptions = {})
   const zip = new ZipStream((c) => chunks.push(c), options);
   for (const e of entries) zip.add(e);
   zip.finish();
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
