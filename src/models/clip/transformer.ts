@@ -1,0 +1,42 @@
+import { add, attention, gelu, layerNorm, linear, mergeHeads, quickGelu, slice, splitHeads, type Tensor } from '../../graph';
+import type { ClipArchitecture } from './architecture';
+import type { Param } from './params';
+
+export interface TowerOptions {
+  readonly width: number;
+  readonly heads: number;
+  readonly layers: number;
+  /** Additive attention mask [T, T] (the text tower's causal mask). */
+  readonly mask?: Tensor;
+}
+
+/** nn.MultiheadAttention(x, x, x) with CLIP's packed in_proj [3W, W] split into q, k, v. */
+function selfAttention(x: Tensor, p: Param, prefix: string, o: TowerOptions): Tensor {
+  const w = o.width;
+  const packed = linear(x, p(`${prefix}in_proj_weight`, [3 * w, w]), p(`${prefix}in_proj_bias`, [3 * w]));
+  const last = x.shape.length - 1;
+  const part = (i: number) => splitHeads(slice(packed, [last], [i * w], [(i + 1) * w]), o.heads);
+  const mixed = mergeHeads(attention(part(0), part(1), part(2), o.mask ? { mask: o.mask } : {}));
+  return linear(mixed, p(`${prefix}out_proj.weight`, [w, w]), p(`${prefix}out_proj.bias`, [w]));
+}
+
+/** ResidualAttentionBlock: pre-LN attention and MLP (c_fc → QuickGELU → c_proj), each added back. */
+function residualBlock(x: Tensor, p: Param, prefix: string, o: TowerOptions, a: ClipArchitecture): Tensor {
+  const w = o.width;
+  const ln = (name: string, t: Tensor) => layerNorm(t, p(`${prefix}${name}.weight`, [w]), p(`${prefix}${name}.bias`, [w]), a.layerNormEps);
+  const h = add(x, selfAttention(ln('ln_1', x), p, `${prefix}attn.`, o));
+  const fc = linear(ln('ln_2', h), p(`${prefix}mlp.c_fc.weight`, [4 * w, w]), p(`${prefix}mlp.c_fc.bias`, [4 * w]));
+  const act = a.activation === 'gelu' ? gelu(fc) : quickGelu(fc);
+  return add(h, linear(act, p(`${prefix}mlp.c_proj.weight`, [w, 4 * w]), p(`${prefix}mlp.c_proj.bias`, [w])));
+}
+
+/** CLIP's Transformer over x [N, T, W] (batch first here; upstream permutes to [T, N, W], which changes nothing). */
+export function transformerTower(x: Tensor, p: Param, prefix: string, o: TowerOptions, a: ClipArchitecture): Tensor {
+  let h = x;
+  for (let i = 0; i < o.layers; i++) h = residualBlock(h, p, `${prefix}resblocks.${i}.`, o, a);
+  return h;
+}
+
+/** CLIP's LayerNorm (fp32 statistics) with the named weight and bias. */
+export const clipLayerNorm = (x: Tensor, p: Param, name: string, width: number, a: ClipArchitecture): Tensor =>
+  layerNorm(x, p(`${name}.weight`, [width]), p(`${name}.bias`, [width]), a.layerNormEps);
