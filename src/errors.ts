@@ -27,6 +27,11 @@ export class CacheError extends EngineError {
   override name = 'CacheError';
 }
 
+/** A sampling setting or prompt that cannot be used: a respacing with no exact stride, prompt weights summing to 0. */
+export class SettingsError extends EngineError {
+  override name = 'SettingsError';
+}
+
 /** A job was cancelled. Same name as the DOM's AbortError so both are handled alike. */
 export class AbortError extends EngineError {
   override name = 'AbortError';

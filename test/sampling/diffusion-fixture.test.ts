@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { nodeFixtureDir } from '../../src/cli/commands/conformance';
+import { diffusionModel } from '../../src/cli/conformance/diffusion-model';
+import { formatResult } from '../../src/cli/conformance/results';
+import type { CheckResult } from '../../src/cli/conformance/types';
+import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../fixtures';
+
+/**
+ * The diffusion group's conformance suite on the shared fixtures: every sched.* array (float64,
+ * per element 1e-12), the step indices and model timesteps of every run, the DDIM trajectories
+ * replayed through sampleLoop (η = 0 for ddim50/ddim25, the analytic cond_fn) within
+ * 1e-4 × max(1, max|ref|) per step, and the single η = 0.5 / skip / DDPM steps the recorded data determine.
+ */
+describeWithFixtures('diffusion fixture (conformance suite)', () => {
+  const run = async (): Promise<CheckResult[]> => {
+    const manifest = JSON.parse(readFileSync(fixturePath('diffusion', 'diffusion_ref.json'), 'utf8')) as Parameters<typeof diffusionModel>[0]['manifest'];
+    const ctx = { dir: nodeFixtureDir(FIXTURES_DIR), manifest, path: (file: string) => `diffusion/${file}` };
+    const results: CheckResult[] = [];
+    for await (const r of diffusionModel(ctx)) results.push(r);
+    return results;
+  };
+
+  it('passes every check, schedules and trajectories included', async () => {
+    const results = await run();
+    const names = results.map((r) => r.name);
+    for (const respacing of ['base1000', 'ddim25', 'ddim50', 'ddim100', '25', '50', '100', '250']) {
+      expect(names).toContain(`sched.${respacing}.timestep_map`);
+      expect(names).toContain(`sched.${respacing}: 11 float64 arrays (per element)`);
+    }
+    for (const name of ['ddim_eta0.ddim50: x per step (replayed model output)', 'ddim_eta0.ddim25: pred_xstart per step', 'ddim_cond.ddim50: cond_fn output per step',
+      'ddim_eta0.5.ddim50: step 0 with the recorded noise', 'ddim_skip10.ddim50: the loop starts there', 'p_sample.50: step 10 sample with the recorded noise',
+      'p_cond.50: step 0 via condition_mean (2818 elements)', 'ddim150 with 1000 steps is refused']) {
+      expect(names).toContain(name);
+    }
+    const failed = results.filter((r) => !r.pass).map(formatResult);
+    expect(failed).toEqual([]);
+    // The replayed trajectories are far inside the tolerance: the step maths reproduces torch's float32.
+    const trajectories = results.filter((r) => r.name.includes('per step'));
+    expect(trajectories.length).toBe(7);
+    for (const r of trajectories) expect(r.maxRel, r.name).toBeLessThan(2e-6);
+  });
+});
