@@ -1,0 +1,153 @@
+import { adaptivePoolMatrix } from '../../graph';
+import { paddedSize, padOf, roundHalfEven, type CutoutGeometry, type CutoutParams } from './cutout-params';
+
+/**
+ * The cutout operator is linear in the image, so each call's random parameters become plain arrays
+ * fed to one fixed graph: pooling matrices (crop and adaptive_avg_pool2d), and for augmented cutouts
+ * up to four weighted source pixels per pixel of a padded-size canvas, plus a colour matrix.
+ */
+
+/** Writes adaptive_avg_pool's [cs, size] matrix into out[cs, span] at column `at` (columns outside [0, span) dropped: zero padding). */
+function writePool(out: Float32Array, base: number, span: number, size: number, cs: number, at: number): void {
+  const m = adaptivePoolMatrix(size, cs);
+  for (let i = 0; i < cs; i++) {
+    for (let k = 0; k < size; k++) {
+      const col = at + k;
+      if (col >= 0 && col < span) out[base + i * span + col] = m[i * size + k]!;
+    }
+  }
+}
+
+export interface CropFeeds {
+  /** [cutn, cs, H]: pooled row i of cutout k from rows of the unpadded image. */
+  readonly rows: Float32Array;
+  /** [cutn, cs, W]. */
+  readonly cols: Float32Array;
+}
+
+/** skip_augs cutouts: pad, crop and pool folded into two matrices per cutout over the unpadded image. */
+export function cropFeeds(params: readonly CutoutParams[], g: CutoutGeometry): CropFeeds {
+  const cs = g.cutSize;
+  const p = padOf(g);
+  const rows = new Float32Array(params.length * cs * g.height);
+  const cols = new Float32Array(params.length * cs * g.width);
+  params.forEach(({ crop }, k) => {
+    writePool(rows, k * cs * g.height, g.height, crop.height, cs, crop.offsetY - p);
+    writePool(cols, k * cs * g.width, g.width, crop.width, cs, crop.offsetX - p);
+  });
+  return { rows, cols };
+}
+
+export interface AugmentedFeeds {
+  /** [cutn · 4 · Hp · Wp] flat source pixel (y·W + x of the unpadded image) per canvas pixel and tap, int32. */
+  readonly tapIndex: Int32Array;
+  /** Same layout: the tap's weight (0 for no source). */
+  readonly tapWeight: Float32Array;
+  /** [cutn, cs, Hp] and [cutn, cs, Wp]: pooling of the h × w augmented cutout at the canvas' top left. */
+  readonly rows: Float32Array;
+  readonly cols: Float32Array;
+  /** [cutn, 3, 3]: identity, or RandomGrayscale's 0.2989/0.587/0.114 in every row. */
+  readonly color: Float32Array;
+}
+
+/** Pixel (y, x) of the flipped or unflipped crop as a flat index of the unpadded image, or −1 in the zero padding. */
+export function cropPixelToInput(y: number, x: number, c: CutoutParams, g: CutoutGeometry): number {
+  const { width: w, offsetY, offsetX } = c.crop;
+  const p = padOf(g);
+  const iy = offsetY + y - p;
+  const ix = offsetX + (c.augment?.flip ? w - 1 - x : x) - p;
+  return iy < 0 || iy >= g.height || ix < 0 || ix >= g.width ? -1 : iy * g.width + ix;
+}
+
+/**
+ * Where the affine output pixel (y, x) of the flipped h × w crop reads: §5.1's inverse rotation
+ * about the centre, nearest pixel by round-half-even (torch's nearbyint), fill 0 outside.
+ * Evaluated in float64; torch's float32 grid picks the other pixel at rare near-ties (~2e-5).
+ */
+export function affineSources(c: CutoutParams, g: CutoutGeometry): Int32Array {
+  const { height: h, width: w } = c.crop;
+  const a = c.augment!;
+  const rot = (a.angle * Math.PI) / 180;
+  const [cos, sin] = [Math.cos(rot), Math.sin(rot)];
+  const [tx, ty] = a.translate;
+  const out = new Int32Array(h * w);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const xc = x + 0.5 - w / 2 - tx;
+      const yc = y + 0.5 - h / 2 - ty;
+      const sx = roundHalfEven(cos * xc + sin * yc + (w - 1) / 2);
+      const sy = roundHalfEven(-sin * xc + cos * yc + (h - 1) / 2);
+      out[y * w + x] = sx < 0 || sx > w - 1 || sy < 0 || sy > h - 1 ? -1 : cropPixelToInput(sy, sx, c, g);
+    }
+  }
+  return out;
+}
+
+type Taps = [index: number, weight: number][];
+
+/** RandomPerspective's bilinear read at output (i, j): in-bounds taps weighted, then times the mask (their weight sum). */
+function perspectiveTaps(i: number, j: number, c: readonly number[], h: number, w: number): Taps {
+  const x = j + 0.5;
+  const y = i + 0.5;
+  const d = c[6]! * x + c[7]! * y + 1;
+  const ix = (c[0]! * x + c[1]! * y + c[2]!) / d - 0.5;
+  const iy = (c[3]! * x + c[4]! * y + c[5]!) / d - 0.5;
+  const x0 = Math.floor(ix);
+  const y0 = Math.floor(iy);
+  const fx = ix - x0;
+  const fy = iy - y0;
+  const taps: Taps = [];
+  for (const [ty, wy] of [[y0, 1 - fy], [y0 + 1, fy]] as const) {
+    for (const [tx, wx] of [[x0, 1 - fx], [x0 + 1, fx]] as const) {
+      if (ty >= 0 && ty < h && tx >= 0 && tx < w) taps.push([ty * w + tx, wy * wx]);
+    }
+  }
+  const mask = taps.reduce((s, [, v]) => s + v, 0);
+  return taps.map(([at, v]) => [at, v * mask]);
+}
+
+/** Fills the taps of one cutout's h × w pixels on its Hp × Wp canvas. */
+function fillCutoutTaps(out: AugmentedFeeds, k: number, c: CutoutParams, g: CutoutGeometry, source: Int32Array): void {
+  const a = c.augment!;
+  const [hp, wp] = paddedSize(g);
+  const plane = hp * wp;
+  const { height: h, width: w } = c.crop;
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      const taps: Taps = a.perspective ? perspectiveTaps(i, j, a.perspective, h, w) : [[i * w + j, 1]];
+      taps.forEach(([at, weight], t) => {
+        const src = source[at]!;
+        if (src < 0) return;
+        const slot = (k * 4 + t) * plane + i * wp + j;
+        out.tapIndex[slot] = src;
+        out.tapWeight[slot] = weight;
+      });
+    }
+  }
+}
+
+const GRAY = [0.2989, 0.587, 0.114];
+
+/**
+ * Feeds of the augmented cutout graph for one call's parameters (every cutout must carry its
+ * augmentation). `sources` are the affine read maps, computed unless given.
+ */
+export function augmentedFeeds(params: readonly CutoutParams[], g: CutoutGeometry, sources = params.map((c) => affineSources(c, g))): AugmentedFeeds {
+  const [hp, wp] = paddedSize(g);
+  const n = params.length;
+  const cs = g.cutSize;
+  const out: AugmentedFeeds = {
+    tapIndex: new Int32Array(n * 4 * hp * wp),
+    tapWeight: new Float32Array(n * 4 * hp * wp),
+    rows: new Float32Array(n * cs * hp),
+    cols: new Float32Array(n * cs * wp),
+    color: new Float32Array(n * 9),
+  };
+  params.forEach((c, k) => {
+    fillCutoutTaps(out, k, c, g, sources[k]!);
+    writePool(out.rows, k * cs * hp, hp, c.crop.height, cs, 0);
+    writePool(out.cols, k * cs * wp, wp, c.crop.width, cs, 0);
+    for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) out.color[k * 9 + r * 3 + s] = c.augment!.grayscale ? GRAY[s]! : r === s ? 1 : 0;
+  });
+  return out;
+}
