@@ -1,5 +1,6 @@
 import { adaptivePoolMatrix } from '../../graph';
-import { paddedSize, padOf, roundHalfEven, type CutoutGeometry, type CutoutParams } from './cutout-params';
+import { roundHalfEven } from '../../sampling/respacing';
+import { paddedSize, padOf, type CutoutGeometry, type CutoutParams } from './cutout-params';
 
 /**
  * The cutout operator is linear in the image, so each call's random parameters become plain arrays

@@ -1,4 +1,5 @@
 import { ShapeError } from '../../errors';
+import { roundHalfEven } from '../../sampling/respacing';
 import type { Rng } from '../../sampling/rng';
 
 /** A rectangle of the zero-padded image (pad H//4 on all four sides), as MakeCutouts slices it. */
@@ -45,13 +46,6 @@ export const isWholeImage = (ch: number, cutn: number): boolean => ch > cutn - M
 
 /** torch.randint(low, high): an integer in [low, high). */
 const randint = (rng: Rng, low: number, high: number): number => low + Math.floor(rng.uniform() * (high - low));
-
-/** Python's round(): half to even. */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-}
 
 /**
  * The random crop size law in float32 as upstream computes it:

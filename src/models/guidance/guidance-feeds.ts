@@ -1,4 +1,5 @@
 import { hostTensor, type HostTensor } from '../../runtime';
+import type { GuidanceScales } from '../../sampling/guidance-input';
 import { augmentedFeeds, cropFeeds } from './cutout-maps';
 import { paddedSize, type CutoutGeometry, type CutoutParams } from './cutout-params';
 
@@ -21,20 +22,12 @@ export function cutoutFeeds(params: readonly CutoutParams[], g: CutoutGeometry):
   };
 }
 
-/** The effective scales after calculate_scale_multiplier (§4.4): the saturation scale is not multiplied. */
-export interface GuidanceScales {
-  readonly clipGuidance: number;
-  readonly tv: number;
-  readonly range: number;
-  readonly saturation: number;
-}
-
-export const effectiveScales = (s: GuidanceScales, multiplier: number): GuidanceScales => ({
-  clipGuidance: s.clipGuidance * multiplier, tv: s.tv * multiplier, range: s.range * multiplier, saturation: s.saturation,
-});
-
-/** Scale inputs of one cutn batch: the CLIP scale is divided by cutn_batches, as cond_fn averages the batches' gradients. */
+/**
+ * Scale inputs of one cutn batch, from the scales after calculate_scale_multiplier (sampling's
+ * applyScaleMultiplier): the CLIP scale is divided by cutn_batches, as cond_fn averages the
+ * batches' gradients. The LPIPS init term is not part of this model.
+ */
 export function scaleFeeds(s: GuidanceScales, cutnBatches: number): Record<string, HostTensor> {
   const one = (v: number) => hostTensor('float32', [], Float32Array.of(v));
-  return { clip_scale: one(s.clipGuidance / cutnBatches), tv_scale: one(s.tv), range_scale: one(s.range), sat_scale: one(s.saturation) };
+  return { clip_scale: one(s.clipGuidanceScale / cutnBatches), tv_scale: one(s.tvScale), range_scale: one(s.rangeScale), sat_scale: one(s.saturationScale) };
 }

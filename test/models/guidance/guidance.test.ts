@@ -3,14 +3,15 @@ import { opsOffWebGpu } from '../../../src/graph';
 import { hostTensor, type HostTensor } from '../../../src/runtime';
 import { loadClip, type LoadedClip } from '../../../src/models/clip/state-dict';
 import type { CutoutGeometry, CutoutParams } from '../../../src/models/guidance/cutout-params';
-import { cutoutFeeds, effectiveScales, scaleFeeds } from '../../../src/models/guidance/guidance-feeds';
+import { applyScaleMultiplier } from '../../../src/sampling/guidance-input';
+import { cutoutFeeds, scaleFeeds } from '../../../src/models/guidance/guidance-feeds';
 import { buildGuidanceGraph, type LossFn } from '../../../src/models/guidance/guidance-graph';
 import { runGraph } from '../../helpers/ort';
 import { describeWithFixtures } from '../../fixtures';
 import { readReferences, relativeError, withFixture, type RefTensor } from '../clip/reference';
 
 const GEOMETRY: CutoutGeometry = { height: 256, width: 256, cutSize: 224, cutn: 8 };
-const SCALES = effectiveScales({ clipGuidance: 5000, tv: 100, range: 150, saturation: 10 }, 50);
+const SCALES = applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 10, initScale: 0 }, 50);
 const TOL = 1e-4;
 
 let ref: Record<string, RefTensor>;

@@ -1,0 +1,83 @@
+import type { HostTensor } from '../../runtime';
+import { clampGradRms } from '../../sampling/grad-clamp';
+import { guidanceFac, guidanceInput, type GuidanceScales } from '../../sampling/guidance-input';
+import type { Rng } from '../../sampling/rng';
+import type { Schedule } from '../../sampling/schedule';
+import { hostTensor } from '../../runtime';
+import { drawCutouts, type CutoutGeometry } from './cutout-params';
+import { cutoutFeeds, scaleFeeds } from './guidance-feeds';
+import { perspectiveCoefficients } from './perspective';
+
+/** Runs one graph once (a runtime session's `run`). */
+export type RunGraph = (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>;
+
+export interface CondFnSetup {
+  readonly schedule: Schedule;
+  readonly geometry: CutoutGeometry;
+  readonly cutnBatches: number;
+  readonly skipAugs: boolean;
+  /** After calculate_scale_multiplier. */
+  readonly scales: GuidanceScales;
+  /** target_embeds [P, D] and the weights divided by |Σw| [P]. */
+  readonly targets: { readonly embeds: HostTensor; readonly weights: HostTensor };
+  /** The CPU stream MakeCutouts draws from (spec §13). */
+  readonly rng: Rng;
+  /** --clamp_grad (default on). */
+  readonly clampGrad: boolean;
+}
+
+export interface GuidanceTerms {
+  readonly xIn: Float32Array;
+  /** One unscaled CLIP loss per cutn batch (upstream's loss_values). */
+  readonly clipLosses: number[];
+  readonly tvLoss: number;
+  readonly rangeLoss: number;
+  readonly satLoss: number;
+  /** d(total)/d(x_in): the CLIP part averaged over cutn batches plus TV and saturation. */
+  readonly xInGrad: Float32Array;
+}
+
+const first = (t: HostTensor | undefined): number => Number((t!.data as Float32Array)[0]);
+
+/** cond_fn steps 3–9 (spec §7): x_in, cutn batches of fresh cutouts through the guidance graph, the other terms. */
+export async function guidanceTerms(setup: CondFnSetup, guidance: RunGraph, x: Float32Array, predXstart: Float32Array, index: number): Promise<GuidanceTerms> {
+  const xIn = guidanceInput(predXstart, x, guidanceFac(setup.schedule, index));
+  const shape = [1, 3, setup.geometry.height, setup.geometry.width];
+  const common = { x_in: hostTensor('float32', shape, xIn), pred_xstart: hostTensor('float32', shape, predXstart), target_embeds: setup.targets.embeds, target_weights: setup.targets.weights, ...scaleFeeds(setup.scales, setup.cutnBatches) };
+  const xInGrad = new Float32Array(xIn.length);
+  const clipLosses: number[] = [];
+  let last: Record<string, HostTensor> = {};
+  for (let b = 0; b < setup.cutnBatches; b++) {
+    const params = drawCutouts(setup.rng, setup.geometry, setup.skipAugs, perspectiveCoefficients);
+    last = await guidance({ ...common, ...cutoutFeeds(params, setup.geometry) });
+    const g = last.grad_clip!.data as Float32Array;
+    for (let i = 0; i < g.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + g[i]!);
+    clipLosses.push(first(last.clip_loss));
+  }
+  const other = last.grad_other!.data as Float32Array;
+  for (let i = 0; i < other.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + other[i]!);
+  return { xIn, clipLosses, tvLoss: first(last.tv_loss), rangeLoss: first(last.range_loss), satLoss: first(last.sat_loss), xInGrad };
+}
+
+export interface CondFnResult extends GuidanceTerms {
+  /** −(∂x_in/∂x)ᵀ·x_in_grad, through the UNet. */
+  readonly gradUnclamped: Float32Array;
+  readonly magnitude: number;
+  /** What cond_fn returns (RMS capped at 0.05 when clampGrad). */
+  readonly grad: Float32Array;
+}
+
+/**
+ * cond_fn steps 10–12: with x_in = fac·x̂0(x) + (1 − fac)·x, the gradient is
+ * −[(1 − fac)·G + (∂x̂0/∂x)ᵀ·(fac·G)]; `pred_xstart_vjp` is the UNet's guided graph (x, the
+ * cotangent on x̂0 → grad_x), the RMS clamp follows.
+ */
+export async function clipCondFn(setup: CondFnSetup, guidance: RunGraph, predXstartVjp: (cotangent: Float32Array) => Promise<Float32Array>, x: Float32Array, predXstart: Float32Array, index: number): Promise<CondFnResult> {
+  const terms = await guidanceTerms(setup, guidance, x, predXstart, index);
+  const fac = guidanceFac(setup.schedule, index);
+  const [a, b] = [Math.fround(fac), Math.fround(1 - fac)];
+  const throughUnet = await predXstartVjp(terms.xInGrad.map((g) => Math.fround(g * a)));
+  const gradUnclamped = terms.xInGrad.map((g, i) => -Math.fround(Math.fround(g * b) + throughUnet[i]!));
+  const clamped = setup.clampGrad ? clampGradRms(gradUnclamped) : { grad: gradUnclamped, magnitude: NaN };
+  return { ...terms, gradUnclamped, magnitude: clamped.magnitude, grad: clamped.grad };
+}

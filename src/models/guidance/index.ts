@@ -1,0 +1,11 @@
+export { clipCondFn, guidanceTerms, type CondFnResult, type CondFnSetup, type GuidanceTerms, type RunGraph } from './cond-fn';
+export { affineSources, augmentedFeeds, cropFeeds, cropPixelToInput, type AugmentedFeeds, type CropFeeds } from './cutout-maps';
+export { cutoutInputs, makeCutouts, type CutoutInputs } from './cutout-graph';
+export {
+  cropSize, drawCutouts, drawPerspectiveEndpoints, isWholeImage, paddedSize, padOf, perspectiveStartpoints,
+  type Augmentation, type Crop, type CutoutGeometry, type CutoutParams, type Point,
+} from './cutout-params';
+export { cutoutFeeds, scaleFeeds } from './guidance-feeds';
+export { buildGuidanceGraph, CLIP_MEAN, CLIP_STD, type GuidanceGraphOptions, type LossFn } from './guidance-graph';
+export { cosSphericalLoss, l2Normalize, rangeLoss, saturationLoss, sphericalDistLoss, tvLoss, weightedMean } from './losses';
+export { perspectiveCoefficients } from './perspective';
