@@ -23,3 +23,4 @@ export {
   type DiffusionArrays, type NoiseSchedule, type Schedule, type ScheduleOptions,
 } from './schedule';
 export { modelOutputFor, replayRng, varValuesFor } from './replay';
+export { sessionModel } from './session-model';

@@ -1,11 +1,15 @@
+import * as ort from 'onnxruntime-web';
 import { openCheckpoint, readTensor } from '../../checkpoint/index';
 import { isAbortError, SettingsError } from '../../errors';
+import { optimize, serialize } from '../../graph';
+import { buildUnetGraph, loadUnetWeights, parseModelConfigYaml, resolveConfig } from '../../models/unet/index';
+import { createRuntime } from '../../runtime';
 import {
-  coefficientsAt, createSchedule, ddimStep, meanVariance, modelOutputFor, modelTimestep, predXstartOf, pSampleStep, qSample, replayRng,
-  sampleLoop, spaceTimesteps, varValuesFor, type CondFn, type DiffusionModel, type Schedule, type SampleShape,
+  coefficientsAt, createSchedule, ddimStep, meanVariance, modelOutputFor, modelTimestep, numel, predXstartOf, pSampleStep, qSample, replayRng,
+  sampleLoop, sessionModel, spaceTimesteps, varValuesFor, type CondFn, type DiffusionModel, type Schedule, type SampleShape,
 } from '../../sampling/index';
 import { compareArrays, exact, guard, guardMany } from './results';
-import type { CheckResult, FixtureDir, GroupContext } from './types';
+import type { CheckResult, CheckSuite, FixtureDir, GroupContext } from './types';
 
 type RefArray = Float32Array | Float64Array | BigInt64Array;
 
@@ -18,6 +22,7 @@ export interface ReferenceTensors {
   row(name: string, k: number): Float32Array;
   /** Number of rows (first dimension). */
   rows(name: string): number;
+  has(name: string): boolean;
 }
 
 export async function loadReferenceTensors(dir: FixtureDir, path: string): Promise<ReferenceTensors> {
@@ -42,6 +47,7 @@ export async function loadReferenceTensors(dir: FixtureDir, path: string): Promi
       return data.subarray(k * per, (k + 1) * per);
     },
     rows: (name) => get(name, Float32Array).shape[0]!,
+    has: (name) => tensors.has(name),
   };
 }
 
@@ -130,12 +136,12 @@ function replayModel(s: Schedule, ref: ReferenceTensors, run: string, start: Flo
 }
 
 /** The analytic cond_fn of the diffusion fixture: −(x − target)·(0.05 + 1e-4·t), in float32. */
-export function analyticCondFn(target: Float32Array): CondFn {
-  return (x, t) => {
-    const scale = Math.fround(0.05 + Math.fround(Math.fround(1e-4) * t));
-    return Promise.resolve(x.map((xi, i) => -Math.fround(Math.fround(xi - target[i]!) * scale)));
-  };
+function analyticGrad(x: Float32Array, target: Float32Array, t: number): Float32Array {
+  const scale = Math.fround(0.05 + Math.fround(Math.fround(1e-4) * t));
+  return x.map((xi, i) => -Math.fround(Math.fround(xi - target[i]!) * scale));
 }
+
+export const analyticCondFn = (target: Float32Array): CondFn => (x, t) => Promise.resolve(analyticGrad(x, target, t));
 
 interface TrajectoryErrors {
   x: number;
@@ -240,8 +246,7 @@ function pCondFirstStep(group: string, ref: ReferenceTensors, steps: number): Ch
   const mv = meanVariance(c, pick(xT), pick(predXstart), varValuesFor(c, std.map((sd) => 2 * Math.log(sd))));
   const g = ref.row('p_cond.50.cond_grad', 0);
   const t = ref.f32('p_cond.50.cond_t')[0]!;
-  const scale = Math.fround(0.05 + Math.fround(Math.fround(1e-4) * t));
-  const analytic = xT.map((xi, i) => -Math.fround(Math.fround(xi - ref.f32('cond_target')[i]!) * scale));
+  const analytic = analyticGrad(xT, ref.f32('cond_target'), t);
   const sample = pSampleStep({ c, mv, condGrad: pick(g), noise: pick(ref.row('p_cond.50.noise', 0)) });
   return [
     relResult(group, 'p_cond.50: cond_fn(x_T, 999) of step 0', stepError(analytic, g) + (t === modelTimestep(s, c.index) ? 0 : 1), STEP_TOLERANCE),
@@ -249,12 +254,60 @@ function pCondFirstStep(group: string, ref: ReferenceTensors, steps: number): Ch
   ];
 }
 
-/** Checks of the diffusion group that need the UNet itself (the model outputs are not recorded). */
-export const NEEDS_UNET = [
-  'ddim_eta0.5.ddim50 steps 1-49', 'ddim_skip10.ddim50 steps 0-39', 'p_sample.50 steps other than 10', 'p_cond.50 steps 1-49',
-] as const;
+/** The UNet checkpoint the manifest's `settings.unet` names ("A (see unet group; same checkpoint unet/unet_A.pt)"), with its yaml. */
+function unetFiles(settingsUnet: string): { checkpoint: string; yaml: string } {
+  const checkpoint = /\S+\.pt\b/.exec(settingsUnet)?.[0];
+  if (!checkpoint) throw new Error(`settings.unet names no .pt checkpoint: '${settingsUnet}'`);
+  return { checkpoint, yaml: checkpoint.replace(/\.pt$/, '.yaml') };
+}
+
+/** The named UNet as a model on the wasm EP (the files are relative to the fixture root, a level above this group). */
+async function fixtureUnet(ctx: GroupContext, settingsUnet: string, shape: SampleShape): Promise<{ model: DiffusionModel; dispose: () => Promise<void> }> {
+  const files = unetFiles(settingsUnet);
+  const config = resolveConfig(parseModelConfigYaml(await ctx.dir.readText(ctx.path(`../${files.yaml}`))));
+  const weights = await ctx.dir.withSource(ctx.path(`../${files.checkpoint}`), async (source) => loadUnetWeights(await openCheckpoint(source), config, files.checkpoint));
+  const graph = buildUnetGraph(config, weights, { batch: shape[0], height: shape[2], width: shape[3] });
+  const session = await createRuntime(ort, { threads: 1 }).createSession(serialize(optimize(graph)));
+  return { model: sessionModel(session, shape), dispose: () => session.dispose() };
+}
+
+interface UnetRun {
+  readonly name: string;
+  readonly method: 'ddim' | 'ddpm';
+  readonly eta?: number;
+  readonly skip?: number;
+  readonly guided?: boolean;
+}
+
+/** A whole recorded run with the real UNet: x per step (and x̂0 where recorded) against the reference. */
+async function unetTrajectory(group: string, ref: ReferenceTensors, steps: number, model: DiffusionModel, shape: SampleShape, run: UnetRun, maxSteps: number): Promise<CheckResult[]> {
+  const schedule = createSchedule({ steps, respacing: run.name.split('.').at(-1)! });
+  const count = Math.min(ref.rows(`${run.name}.x`), maxSteps);
+  const signal = { aborted: false };
+  const noiseName = `${run.name}.noise`;
+  const draws = Array.from({ length: count }, (_, k) => (ref.has(noiseName) ? ref.row(noiseName, k) : new Float32Array(numel(shape))));
+  const hasPredXstart = ref.has(`${run.name}.pred_xstart`);
+  const errors = { x: 0, predXstart: 0 };
+  await sampleLoop({
+    schedule, method: run.method, shape, model, rng: replayRng(draws), noise: ref.f32('x_T'), eta: run.eta ?? 0, signal,
+    ...(run.skip && { skipTimesteps: run.skip, initImage: ref.f32('init_image') }),
+    ...(run.guided && { condFn: analyticCondFn(ref.f32('cond_target')) }),
+    onStep: ({ step, sample, preview }) => {
+      errors.x = Math.max(errors.x, stepError(sample, ref.row(`${run.name}.x`, step)));
+      if (hasPredXstart) errors.predXstart = Math.max(errors.predXstart, stepError(preview!, ref.row(`${run.name}.pred_xstart`, step)));
+      signal.aborted = step + 1 >= count;
+    },
+  }).catch((err: unknown) => {
+    // Stopping after `count` steps is how a shortened run ends.
+    if (!isAbortError(err) || count === ref.rows(`${run.name}.x`)) throw err;
+  });
+  const results = [relResult(group, `${run.name}: x per step (UNet, ${count} steps)`, errors.x, STEP_TOLERANCE)];
+  if (hasPredXstart) results.push(relResult(group, `${run.name}: pred_xstart per step (UNet)`, errors.predXstart, STEP_TOLERANCE));
+  return results;
+}
 
 interface DiffusionSettings {
+  readonly unet: string;
   readonly diffusion_steps: number;
   readonly schedules: readonly string[];
   readonly eta_run: { readonly eta: number };
@@ -266,10 +319,15 @@ const RUNS = ['ddim_eta0.ddim50', 'ddim_eta0.ddim25', 'ddim_eta0.5.ddim50', 'ddi
 
 /**
  * The diffusion group: every respaced schedule array, the timesteps each run gave the model, the
- * DDIM trajectories replayed through `sampleLoop` (η = 0, analytic cond_fn), and the single steps
- * the recorded data determine without the UNet (η = 0.5 and DDPM steps, the skip start).
+ * DDIM trajectories replayed through `sampleLoop` (η = 0, analytic cond_fn), the single steps the
+ * recorded data determine without the UNet (η = 0.5 and DDPM steps, the skip start), then the runs
+ * whose model outputs are not recorded (η = 0.5, skip + init image, DDPM, DDPM + cond_fn) sampled
+ * with the UNet itself.
  */
-export async function* diffusionModel(ctx: GroupContext): AsyncIterable<CheckResult> {
+export const diffusionModel: CheckSuite = (ctx) => diffusionChecks(ctx, Infinity);
+
+/** The suite with the UNet-driven runs cut to their first `unetSteps` steps (the unit tests' budget). */
+export async function* diffusionChecks(ctx: GroupContext, unetSteps: number): AsyncIterable<CheckResult> {
   const group = ctx.manifest.group;
   const st = ctx.manifest.settings as unknown as DiffusionSettings;
   const steps = st.diffusion_steps;
@@ -294,4 +352,25 @@ export async function* diffusionModel(ctx: GroupContext): AsyncIterable<CheckRes
   yield* await guardMany(group, 'ddim_skip10.ddim50: start', () => skipStart(group, ref, steps, shape, st.skip_run.skip_timesteps));
   yield* await guardMany(group, 'p_sample.50.detail', async () => pSampleDetail(group, ref, steps, st.p_sample_detail.k, st.p_sample_detail.i));
   yield* await guardMany(group, 'p_cond.50: step 0', async () => pCondFirstStep(group, ref, steps));
+  yield* unetTrajectories(ctx, ref, st, shape, unetSteps);
+}
+
+/** The runs whose model outputs are not recorded, sampled with the UNet itself (190 forwards of the fixture UNet), at most `maxSteps` steps each. */
+async function* unetTrajectories(ctx: GroupContext, ref: ReferenceTensors, st: DiffusionSettings, shape: SampleShape, maxSteps: number): AsyncIterable<CheckResult> {
+  const group = ctx.manifest.group;
+  let unet: Awaited<ReturnType<typeof fixtureUnet>>;
+  try {
+    unet = await fixtureUnet(ctx, st.unet, shape);
+  } catch (err) {
+    yield exact(group, 'UNet of settings.unet builds', Infinity, (err as Error).message);
+    return;
+  }
+  const runs: UnetRun[] = [
+    { name: 'ddim_eta0.5.ddim50', method: 'ddim', eta: st.eta_run.eta },
+    { name: 'ddim_skip10.ddim50', method: 'ddim', skip: st.skip_run.skip_timesteps },
+    { name: 'p_sample.50', method: 'ddpm' },
+    { name: 'p_cond.50', method: 'ddpm', guided: true },
+  ];
+  for (const run of runs) yield* await guardMany(group, `${run.name} (UNet)`, () => unetTrajectory(group, ref, st.diffusion_steps, unet.model, shape, run, maxSteps));
+  await unet.dispose();
 }
