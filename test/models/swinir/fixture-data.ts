@@ -1,0 +1,47 @@
+import { openCheckpoint, readTensorFloat32 } from '../../../src/checkpoint/index';
+import { withFileSource } from '../../../src/cli/file-source';
+import { loadSwinIR, planarImage, type PlanarImage, type SwinIRModel } from '../../../src/models/swinir';
+import { fixturePath } from '../../fixtures';
+
+export interface RefTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+let refs: Promise<Map<string, RefTensor>> | undefined;
+
+/** Every tensor of swinir_ref.safetensors, read once per test file. */
+export function swinirRefs(): Promise<Map<string, RefTensor>> {
+  refs ??= withFileSource(fixturePath('swinir', 'swinir_ref.safetensors'), async (source) => {
+    const ck = await openCheckpoint(source);
+    const out = new Map<string, RefTensor>();
+    for (const [name, t] of ck.tensors) out.set(name, { shape: t.shape, data: await readTensorFloat32(t) });
+    return out;
+  });
+  return refs;
+}
+
+export async function ref(name: string): Promise<RefTensor> {
+  const t = (await swinirRefs()).get(name);
+  if (!t) throw new Error(`swinir_ref.safetensors has no ${name}`);
+  return t;
+}
+
+/** A reference [1, 3, h, w] (or [3, h, w]) tensor as a planar image. */
+export const asImage = (t: RefTensor): PlanarImage => planarImage(3, t.shape[t.shape.length - 2]!, t.shape[t.shape.length - 1]!, t.data);
+
+export const loadFixtureModel = (config: 'M' | 'L', largeSr?: boolean): Promise<SwinIRModel> =>
+  withFileSource(fixturePath('swinir', `swinir_${config}.pth`), (source) => loadSwinIR(source, largeSr === undefined ? {} : { largeSr }));
+
+/** max |a − b| relative to max |reference| (the issue's tolerance is 1e-4 of it). */
+export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  if (actual.length !== reference.length) throw new Error(`length ${actual.length} vs ${reference.length}`);
+  let diff = 0;
+  let top = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i]! - reference[i]!);
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    top = Math.max(top, Math.abs(reference[i]!));
+  }
+  return diff / top;
+}
