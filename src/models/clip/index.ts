@@ -5,3 +5,4 @@ export { buildImageEncoderGraph, buildTextEncoderGraph, type EncoderGraphOptions
 export { clipParams, type Param } from './params';
 export { loadClip, type ClipStateDict, type HfClipConfig, type LoadedClip, type Weight } from './state-dict';
 export { CONTEXT_LENGTH, createClipTokenizer, EOT_TOKEN, SOT_TOKEN, type ClipTokenizer, type Tokens } from './tokenizer';
+export { CLIP_CONVERT_USAGE, convertClip } from './convert';
