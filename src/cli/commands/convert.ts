@@ -3,12 +3,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Converter } from '../../models/convert';
+import { convertClip } from '../../models/clip/index';
 import { convertUnet } from '../../models/unet/index';
 import { withFileSource } from '../file-source';
 
 /** Model kinds and their converters: adding a kind is one line here. */
 const CONVERTERS: Readonly<Record<string, Converter>> = {
   unet: convertUnet,
+  clip: convertClip,
 };
 
 export const summary = 'convert a checkpoint to ONNX graphs + model.json (kinds: unet)';
