@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Converter } from '../../models/convert';
+import { convertSwinIR } from '../../models/swinir/index';
 import { convertClip } from '../../models/clip/index';
 import { convertUnet } from '../../models/unet/index';
 import { withFileSource } from '../file-source';
@@ -11,11 +12,13 @@ import { withFileSource } from '../file-source';
 const CONVERTERS: Readonly<Record<string, Converter>> = {
   unet: convertUnet,
   clip: convertClip,
+  swinir: convertSwinIR,
 };
 
-export const summary = 'convert a checkpoint to ONNX graphs + model.json (kinds: unet)';
+export const summary = `convert a checkpoint to ONNX graphs + model.json (kinds: ${Object.keys(CONVERTERS).join(', ')})`;
 export const usage = `npm run cli -- convert <${Object.keys(CONVERTERS).join('|')}> --checkpoint F --out DIR [--fp16 | --fp32] [kind options]
-  unet: --model_config Y.yaml | --preset NAME | guided-diffusion flags (--num_channels 128 ...); --batch N, --height H, --width W`;
+  unet: --model_config Y.yaml | --preset NAME | guided-diffusion flags (--num_channels 128 ...); --batch N, --height H, --width W
+  swinir: [--large_sr] [--tile T] (one T×T tile graph, T a multiple of 8; default 264, the seed's 256×256 padded)`;
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash('sha256');
