@@ -1,0 +1,49 @@
+import { CacheError } from '../errors';
+import type { ResponseLike } from './http';
+import { formatBytes, type StorageStatus } from './storage-info';
+
+/**
+ * A failure after which the stored chunks are still good (dropped connection, offline, server
+ * error): they are kept and the next try resumes from them. Its name stays 'CacheError'.
+ */
+export class InterruptedError extends CacheError {}
+
+export const htmlError = (url: string): CacheError =>
+  new CacheError(
+    `${url} answered with a web page (HTML) instead of the model file: the link is wrong, has moved, or needs a login. ` +
+      'Nothing was cached. Check the URL, or download the file yourself and drop it on the page.',
+  );
+
+/** A fetch that rejected: in a browser that is a CORS refusal or no network, which look the same to a page. */
+export const unreachableError = (url: string, cause: unknown): InterruptedError =>
+  new InterruptedError(
+    `${url} cannot be fetched from the browser: the server does not allow downloads from this page (CORS) or the network is offline ` +
+      `(${cause instanceof Error ? cause.message : String(cause)}). ` +
+      'Download the file yourself and drop it on the page (or choose it with the file picker) instead.',
+  );
+
+export const statusError = (url: string, response: ResponseLike): InterruptedError =>
+  new InterruptedError(`${url} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}; the model file could not be downloaded`);
+
+export const droppedMessage = (url: string, kept: number, total: number | undefined, cause: unknown): string =>
+  `the connection to ${url} dropped after ${formatBytes(kept)}${total !== undefined ? ` of ${formatBytes(total)}` : ''} were stored ` +
+  `(${cause instanceof Error ? cause.message : String(cause)}); they are kept and the next try resumes from there`;
+
+export function quotaMessage(name: string, needed: number | undefined, status: StorageStatus): string {
+  const need = needed !== undefined ? `it needs ${formatBytes(needed)} more` : 'its size is unknown';
+  const free = status.free !== undefined
+    ? `the browser lets this site store ${formatBytes(status.free)} more (quota ${formatBytes(status.quota ?? 0)}, ${formatBytes(status.usage ?? 0)} used)`
+    : 'the browser does not say how much space is left';
+  return (
+    `not enough storage to cache ${name}: ${need}, and ${free}. ` +
+    'Nothing of it was kept. Free disk space or delete other cached models, then try again.'
+  );
+}
+
+export const sizeMismatchError = (name: string, got: number, expected: number, from: string): CacheError =>
+  new CacheError(`${name} downloaded as ${got} bytes but ${from} says ${expected} bytes: the file is truncated or not the expected one; nothing was kept`);
+
+export const hashMismatchError = (name: string, got: string, expected: string): CacheError =>
+  new CacheError(
+    `${name} does not match its SHA-256 (got ${got}, expected ${expected}): the file is corrupt or not the expected model; nothing was kept`,
+  );

@@ -1,0 +1,43 @@
+/**
+ * Record keys. Every key starts with a kind and an URI-encoded name followed by '/', so a prefix
+ * names exactly one file's records (encodeURIComponent escapes '/') and "delete one" is a prefix
+ * delete.
+ *   file/<url>/meta          download meta (meta.ts)
+ *   file/<url>/chunk/<i>     i-th chunk of the downloaded bytes
+ *   graph/<source>/<options>/entry               converted-graph entry (graph-cache.ts)
+ *   graph/<source>/<options>/file/<name>/chunk/<i>
+ */
+export const FILE_PREFIX = 'file/';
+export const GRAPH_PREFIX = 'graph/';
+
+const part = (name: string): string => `${encodeURIComponent(name)}/`;
+
+export interface ChunkedKeys {
+  readonly prefix: string;
+  chunk(index: number): string;
+}
+
+const chunked = (prefix: string): ChunkedKeys => ({ prefix, chunk: (i) => `${prefix}chunk/${i}` });
+
+export interface FileKeys extends ChunkedKeys {
+  readonly meta: string;
+}
+
+export function fileKeys(url: string): FileKeys {
+  const prefix = FILE_PREFIX + part(url);
+  return { ...chunked(prefix), meta: `${prefix}meta` };
+}
+
+export interface GraphKeys {
+  readonly prefix: string;
+  readonly entry: string;
+  file(name: string): ChunkedKeys;
+}
+
+export function graphKeys(source: string, options: string): GraphKeys {
+  const prefix = GRAPH_PREFIX + part(source) + part(options);
+  return { prefix, entry: `${prefix}entry`, file: (name) => chunked(`${prefix}file/${part(name)}`) };
+}
+
+/** The prefix of every converted graph made from `source`, whatever the options. */
+export const graphSourcePrefix = (source: string): string => GRAPH_PREFIX + part(source);

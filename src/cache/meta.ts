@@ -1,0 +1,68 @@
+import type { ChunkLayout } from './chunked-source';
+import type { Validator } from './http';
+import { fileKeys } from './keys';
+import type { KeyValueStore } from './store';
+
+/**
+ * The record next to a download's chunks: enough to resume it after a reload and to read it back.
+ * `partial` records are never read as a model; only `verified` ones are (after the size and, when
+ * known, the SHA-256 matched).
+ *
+ * The SHA-256 state is not stored: @noble/hashes keeps it in protected fields with no export API,
+ * so a resumed download re-hashes its stored chunks (sequential reads of its own records) first.
+ */
+export interface DownloadMeta {
+  readonly version: 1;
+  readonly url: string;
+  readonly state: 'partial' | 'verified';
+  readonly validator: Validator;
+  /** The file's size as the server (or the manifest) tells it; undefined when neither does. */
+  readonly totalBytes: number | undefined;
+  readonly chunkBytes: number;
+  /** Chunk records stored, and the bytes in them; a partial download resumes at `bytesDone`. */
+  readonly chunkCount: number;
+  readonly bytesDone: number;
+  readonly contentType: string | undefined;
+  /** Lowercase hex digest of the whole file, set when verified. */
+  readonly sha256: string | undefined;
+  readonly updatedAt: number;
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isOptional = <T>(v: unknown, check: (x: unknown) => x is T): boolean => v === undefined || v === null || check(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+function isValidator(v: unknown): v is Validator {
+  if (typeof v !== 'object' || v === null) return false;
+  const { etag, lastModified } = v as Record<string, unknown>;
+  return isOptional(etag, isString) && isOptional(lastModified, isString);
+}
+
+/** A stored meta record, or undefined when it is absent or not one we wrote (then the download starts over). */
+export function parseMeta(value: unknown, url: string): DownloadMeta | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const m = value as Record<string, unknown>;
+  const shapeOk = m.version === 1 && m.url === url && (m.state === 'partial' || m.state === 'verified') && isValidator(m.validator);
+  const countsOk = isCount(m.chunkBytes) && m.chunkBytes > 0 && isCount(m.chunkCount) && isCount(m.bytesDone) && isOptional(m.totalBytes, isCount);
+  const restOk = isOptional(m.contentType, isString) && isOptional(m.sha256, isString) && isCount(m.updatedAt);
+  if (!shapeOk || !countsOk || !restOk) return undefined;
+  const meta = value as DownloadMeta;
+  // Chunks are full except the last: a count that disagrees with the bytes is a record we cannot trust.
+  const fullChunks = Math.floor(meta.bytesDone / meta.chunkBytes);
+  const consistent = meta.chunkCount === Math.ceil(meta.bytesDone / meta.chunkBytes) && (meta.state === 'verified' || meta.chunkCount === fullChunks);
+  return consistent ? { ...meta, totalBytes: meta.totalBytes ?? undefined, contentType: meta.contentType ?? undefined, sha256: meta.sha256 ?? undefined } : undefined;
+}
+
+export async function readMeta(store: KeyValueStore, url: string): Promise<DownloadMeta | undefined> {
+  return parseMeta(await store.get(fileKeys(url).meta), url);
+}
+
+export async function writeMeta(store: KeyValueStore, meta: DownloadMeta): Promise<void> {
+  await store.set(fileKeys(meta.url).meta, meta);
+}
+
+export function freshMeta(url: string, chunkBytes: number, now: number): DownloadMeta {
+  return { version: 1, url, state: 'partial', validator: {}, totalBytes: undefined, chunkBytes, chunkCount: 0, bytesDone: 0, contentType: undefined, sha256: undefined, updatedAt: now };
+}
+
+export const layoutOf = (meta: DownloadMeta): ChunkLayout => ({ size: meta.bytesDone, chunkBytes: meta.chunkBytes });
