@@ -91,6 +91,9 @@ export interface PutGraphOptions {
  * last, so an interrupted put leaves no entry; on a quota error nothing of it is kept.
  */
 export async function putGraph(store: KeyValueStore, id: GraphId, graph: ConvertedGraph, options: PutGraphOptions = {}): Promise<void> {
+  const names = graph.files.map((f) => f.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new CacheError(`a converted model cannot hold the file ${twice} twice`);
   const keys = keysOf(id);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   await deletePrefix(store, keys.prefix);

@@ -22,6 +22,9 @@ class Issues {
   }
 }
 
+/** `models[0].files` + `name`; the root's fields are named bare. */
+const at = (path: string, key: string): string => (path ? `${path}.${key}` : key);
+
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.slice(0, 80)) : JSON.stringify(v) ?? String(v));
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -29,14 +32,14 @@ function text(issues: Issues, raw: Raw, key: string, path: string, required: boo
   const v = raw[key];
   if (v === undefined && !required) return undefined;
   if (typeof v !== 'string' || v.length === 0 || v.length > MANIFEST_LIMITS.text) {
-    issues.add(`${path}.${key}`, `must be a non-empty string of at most ${MANIFEST_LIMITS.text} characters (got ${show(v)})`);
+    issues.add(at(path, key), `must be a non-empty string of at most ${MANIFEST_LIMITS.text} characters (got ${show(v)})`);
     return undefined;
   }
   return v;
 }
 
 function noUnknownKeys(issues: Issues, raw: Raw, known: readonly string[], path: string): void {
-  for (const key of Object.keys(raw)) if (!known.includes(key)) issues.add(`${path}.${key}`, 'is not a known field (a typo?)');
+  for (const key of Object.keys(raw)) if (!known.includes(key)) issues.add(at(path, key), 'is not a known field (a typo?)');
 }
 
 /**
@@ -131,10 +134,10 @@ function checkRoot(issues: Issues, raw: unknown): readonly unknown[] {
     issues.add('manifest', 'must be a JSON object');
     return [];
   }
-  noUnknownKeys(issues, raw, ['format', 'version', 'name', 'models'], 'manifest');
+  noUnknownKeys(issues, raw, ['format', 'version', 'name', 'models'], '');
   if (raw.format !== MANIFEST_FORMAT) issues.add('format', `must be ${show(MANIFEST_FORMAT)} (got ${show(raw.format)})`);
   if (raw.version !== 1) issues.add('version', `must be 1 (got ${show(raw.version)}); this version of the studio reads version 1`);
-  text(issues, raw, 'name', 'manifest', true);
+  text(issues, raw, 'name', '', true);
   const { models } = raw;
   if (!Array.isArray(models) || models.length === 0 || models.length > MANIFEST_LIMITS.models) {
     issues.add('models', `must be a list of 1 to ${MANIFEST_LIMITS.models} models`);

@@ -83,12 +83,15 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     started.promise.then(done, done);
     return started;
   };
-  const stop = (url: string) => {
-    inflight.get(url)?.abort();
+  /** Aborts the URL's download and waits until it has settled, so no write of it lands after a delete. */
+  const stop = async (url: string) => {
+    const running = inflight.get(url);
     inflight.delete(url);
+    running?.abort();
+    await running?.promise.catch(() => undefined);
   };
   const deleteFile = async (url: string) => {
-    stop(url);
+    await stop(url);
     const meta = await readMeta(store, url);
     if (meta) await deleteGraphsOf(store, graphSourceOf(meta));
     await deletePrefix(store, fileKeys(url).prefix);
@@ -98,7 +101,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       return cachedFileOf(await shared(target).join(opts.signal, opts.onProgress));
     },
     async importFile(target, source, opts = {}) {
-      stop(target.url);
+      await stop(target.url);
       return cachedFileOf(await importSource(env(), target, source, opts));
     },
     async open(url) {
@@ -113,7 +116,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       for (const file of model.files) await deleteFile(file.url);
     },
     async deleteAll() {
-      for (const url of [...inflight.keys()]) stop(url);
+      await Promise.all([...inflight.keys()].map(stop));
       await deletePrefix(store, FILE_PREFIX);
       await deletePrefix(store, GRAPH_PREFIX);
     },

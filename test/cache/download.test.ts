@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModelCache, memoryStore, type DownloadProgress, type KeyValueStore, type ModelCacheOptions } from '../../src/cache';
+import { expectSameBytes } from './helpers/bytes';
 import { startServer, testBytes, type ServeOptions, type TestServer } from './helpers/server';
 
 const CHUNK = 64 * 1024;
@@ -34,7 +35,7 @@ describe('download', () => {
     const events: DownloadProgress[] = [];
     const file = await cache.download({ url: srv.url, sha256: sha256(body) }, { onProgress: (p) => events.push(p) });
     expect(file).toEqual({ url: srv.url, size: SIZE, sha256: sha256(body) });
-    expect(await readAll(cache, srv.url)).toEqual(body);
+    expectSameBytes(await readAll(cache, srv.url), body);
     // 5 chunk records + 1 meta; each chunk is its own exact-size buffer.
     expect((await store.keys()).length).toBe(6);
     expect(store.usedBytes()).toBeGreaterThanOrEqual(SIZE);
@@ -105,7 +106,7 @@ describe('download', () => {
     srv.configure({ body: changed, etag: '"v2"' });
     const file = await cacheOn(store).download({ url: srv.url });
     expect(file).toMatchObject({ size: changed.length, sha256: sha256(changed) });
-    expect(await readAll(cacheOn(store), srv.url)).toEqual(changed);
+    expectSameBytes(await readAll(cacheOn(store), srv.url), changed);
     expect(srv.requests[1]).toMatchObject({ ifRange: '"v1"', status: 200 });
     expect((await store.keys()).length).toBe(6);
   });

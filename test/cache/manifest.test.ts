@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BUILTIN_MANIFEST, fetchPack, MANIFEST_FORMAT, resolveUrl, validateManifest } from '../../src/cache';
+import { startServer, type TestServer } from './helpers/server';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const pack = {
+  format: MANIFEST_FORMAT,
+  version: 1,
+  name: 'My converted models',
+  models: [
+    {
+      id: 'art-unet-fp16', kind: 'diffusion', label: 'Art UNet fp16', format: 'onnx',
+      files: [
+        { name: 'model.json', role: 'model-json', url: 'unet/model.json' },
+        { name: 'unet.onnx', role: 'onnx', url: '/packs/unet/unet.onnx', size: 1234, sha256: 'AB'.repeat(32) },
+        { name: 'unet.onnx_data', role: 'onnx-data', url: 'https://cdn.example/unet.onnx_data' },
+      ],
+    },
+  ],
+};
+
+describe('the built-in manifest', () => {
+  it('passes its own validation unchanged', () => {
+    expect(validateManifest(JSON.parse(JSON.stringify(BUILTIN_MANIFEST)), 'built-in')).toEqual(BUILTIN_MANIFEST);
+  });
+
+  it('lists the seed checkpoint with its yaml, the OpenAI and LSUN bases, three CLIPs and two SwinIRs', () => {
+    const names = BUILTIN_MANIFEST.models.map((m) => [m.id, m.files.map((f) => f.name)]);
+    expect(names).toEqual([
+      ['clip-diffusion-art-256', ['256x256_clip_diffusion_art.pt', '256x256_clip_diffusion_art.yaml']],
+      ['openai-256-uncond', ['256x256_diffusion_uncond.pt', '256x256_diffusion_uncond.yaml']],
+      ['lsun-bedroom-100m', ['lsun_uncond_100M_1200K_bs128.pt']],
+      ['clip-vit-b16', ['ViT-B-16.pt']],
+      ['clip-vit-b32', ['ViT-B-32.pt']],
+      ['clip-vit-l14', ['ViT-L-14.pt']],
+      ['swinir-m-x4', ['003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth']],
+      ['swinir-l-x4', ['003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth']],
+    ]);
+  });
+
+  it('gives each CLIP file the SHA-256 its URL embeds (what openai/CLIP _download checks)', () => {
+    for (const model of BUILTIN_MANIFEST.models.filter((m) => m.kind === 'clip')) {
+      const [file] = model.files;
+      expect(file!.sha256).toBe(file!.url.split('/').at(-2));
+    }
+  });
+
+  it('names every file after its URL', () => {
+    for (const file of BUILTIN_MANIFEST.models.flatMap((m) => m.files)) expect(file.url.endsWith(`/${file.name}`)).toBe(true);
+  });
+});
+
+describe('validateManifest', () => {
+  it('resolves relative URLs against the pack URL and lowercases digests', () => {
+    const m = validateManifest(pack, 'test', 'https://host.example/packs/pack.json?v=2');
+    expect(m.models[0]!.files.map((f) => f.url)).toEqual([
+      'https://host.example/packs/unet/model.json', 'https://host.example/packs/unet/unet.onnx', 'https://cdn.example/unet.onnx_data',
+    ]);
+    expect(m.models[0]!.files[1]!.sha256).toBe('ab'.repeat(32));
+  });
+
+  it('lists every problem with its path', () => {
+    const bad = {
+      format: 'other', version: 2, name: 'x', extra: 1,
+      models: [
+        { id: 'Bad Id', kind: 'vae', label: 'L', format: 'onnx', files: [{ name: '../etc/passwd', role: 'onnx', url: 'javascript:alert(1)', size: -1, sha256: 'xyz' }] },
+        { id: 'ok', kind: 'clip', label: 'C', format: 'checkpoint', files: [{ name: 'a.pt', role: 'weights', url: 'https://x.example/a.pt', sizee: 3 }] },
+      ],
+    };
+    let message = '';
+    try {
+      validateManifest(bad, 'from the query');
+    } catch (err) {
+      expect((err as Error).name).toBe('CacheError');
+      message = (err as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('the model manifest from the query is not valid:');
+    expect(lines.slice(1)).toEqual([
+      '  - extra: is not a known field (a typo?)',
+      '  - format: must be "clip-diffusion-web/models" (got "other")',
+      '  - version: must be 1 (got 2); this version of the studio reads version 1',
+      '  - models[0].id: must be lowercase letters, digits, \'.\', \'_\', \'-\' (got "Bad Id")',
+      '  - models[0].kind: must be one of diffusion, clip, swinir (got "vae")',
+      '  - models[0].files[0].name: must be a plain file name (letters, digits, \'.\', \'_\', \'-\'), got "../etc/passwd"',
+      '  - models[0].files[0].url: must be an http(s) URL (got "javascript:alert(1)")',
+      '  - models[0].files[0].size: must be a whole number of bytes (got -1)',
+      '  - models[0].files[0].sha256: must be 64 hex digits (got "xyz")',
+      "  - models[0].files: a converted ('onnx') model needs exactly one model-json file, at least one onnx file, and no weights/config files",
+      '  - models[1].files[0].sizee: is not a known field (a typo?)',
+    ]);
+  });
+
+  it.each([
+    ['not an object', [1, 2]],
+    ['no models', { format: MANIFEST_FORMAT, version: 1, name: 'n', models: [] }],
+    ['a duplicate id', { ...pack, models: [pack.models[0], pack.models[0]] }],
+    ['a checkpoint with two weights', { ...pack, models: [{ id: 'a', kind: 'clip', label: 'a', format: 'checkpoint', files: [{ name: 'a', role: 'weights', url: 'https://x/a' }, { name: 'b', role: 'weights', url: 'https://x/b' }] }] }],
+    ['relative URLs without a base', pack],
+  ])('refuses %s', (_what, raw) => {
+    expect(() => validateManifest(raw, 'test')).toThrow(/is not valid/);
+  });
+
+  it('resolveUrl follows the browser rules for the cases a pack uses', () => {
+    const base = 'https://h.example/a/b/pack.json';
+    expect(resolveUrl('c/d.onnx', base)).toBe('https://h.example/a/b/c/d.onnx');
+    expect(resolveUrl('/root.onnx', base)).toBe('https://h.example/root.onnx');
+    expect(resolveUrl('x.onnx', 'https://h.example')).toBe('https://h.example/x.onnx');
+    expect(resolveUrl('HTTP://o.example/x', base)).toBe('HTTP://o.example/x');
+    expect(resolveUrl('data:,x', base)).toBeUndefined();
+    expect(resolveUrl('//evil.example/x', base)).toBeUndefined();
+  });
+});
+
+describe('fetchPack', () => {
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('fetches a pack from a URL and resolves its files next to it', async () => {
+    server = await startServer({ body: json(pack), contentType: 'application/json' });
+    const m = await fetchPack(fetch, server.url);
+    expect(m.models[0]!.files[0]!.url).toBe(server.url.replace('model.bin', 'unet/model.json'));
+  });
+
+  it.each([
+    ['an HTML page', { body: new TextEncoder().encode('<!DOCTYPE html><p>404</p>'), contentType: 'text/plain' }, /web page \(HTML\)/],
+    ['text that is not JSON', { body: new TextEncoder().encode('model: yaml'), contentType: 'text/plain' }, /is not a JSON model manifest/],
+    ['JSON that is not a manifest', { body: json({ hello: 1 }) }, /is not valid:/],
+    ['an error status', { body: json(pack), status: 403 }, /answered HTTP 403/],
+    ['something huge', { body: new Uint8Array(2 << 20).fill(0x20) }, /over 1048576 bytes/],
+  ])('refuses %s', async (_what, options, message) => {
+    server = await startServer(options);
+    await expect(fetchPack(fetch, server.url)).rejects.toMatchObject({ name: 'CacheError', message: expect.stringMatching(message) });
+  });
+
+  it('refuses a pack URL that is not http(s)', async () => {
+    await expect(fetchPack(fetch, 'file:///etc/passwd')).rejects.toThrow(/must start with http/);
+  });
+});

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createModelCache, getGraph, memoryStore, putGraph, type ModelEntry } from '../../src/cache';
+import { memorySource } from '../../src/checkpoint';
+import { expectSameBytes } from './helpers/bytes';
+import { startServer, testBytes, type TestServer } from './helpers/server';
+
+const CHUNK = 64 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(body: Uint8Array, delayMs = 0): Promise<TestServer> {
+  const server = await startServer({ body, delayMs });
+  servers.push(server);
+  return server;
+}
+
+describe('deleting', () => {
+  it('deletes one file with all its records and converted graphs, leaving the others', async () => {
+    const [a, b] = [testBytes(200_000, 31), testBytes(150_000, 32)];
+    const [sa, sb] = [await serve(a), await serve(b)];
+    const store = memoryStore();
+    const cache = createModelCache({ store, chunkBytes: CHUNK });
+    const fileA = await cache.download({ url: sa.url });
+    await cache.download({ url: sb.url });
+    await putGraph(store, { source: { url: sa.url, size: fileA.size, sha256: fileA.sha256 }, converterOptions: { dtype: 'float16' } }, { modelJson: {}, files: [{ name: 'a.onnx', bytes: testBytes(10) }] });
+    await store.set('unrelated', { kept: true });
+    const before = (await store.keys()).length;
+
+    await cache.deleteFile(sa.url);
+    expect((await cache.status(sa.url)).state).toBe('absent');
+    expect((await cache.status(sb.url)).state).toBe('verified');
+    expect(await getGraph(store, { source: { url: sa.url, size: fileA.size, sha256: fileA.sha256 }, converterOptions: { dtype: 'float16' } })).toBeUndefined();
+    // a: 4 chunks + meta; its graph: 1 chunk + entry.
+    expect((await store.keys()).length).toBe(before - 5 - 2);
+    expectSameBytes(await (await cache.open(sb.url)).read(0, b.length), b);
+
+    await cache.deleteAll();
+    expect(await store.keys()).toEqual(['unrelated']);
+    expect(await cache.list()).toEqual([]);
+  });
+
+  it('deletes every file of a model', async () => {
+    const [weights, config] = [await serve(testBytes(100_000, 33)), await serve(new TextEncoder().encode('model_config:\n  image_size: 256\n'))];
+    const model: ModelEntry = {
+      id: 'm', kind: 'diffusion', label: 'M', format: 'checkpoint',
+      files: [{ name: 'm.pt', role: 'weights', url: weights.url }, { name: 'm.yaml', role: 'config', url: `${config.url}?yaml` }],
+    };
+    const store = memoryStore();
+    const cache = createModelCache({ store, chunkBytes: CHUNK });
+    for (const file of model.files) await cache.download(file);
+    expect((await cache.list()).map((f) => f.state)).toEqual(['verified', 'verified']);
+    await cache.deleteModel(model);
+    expect(await store.keys()).toEqual([]);
+  });
+
+  it('stops a download in progress when its file is deleted', async () => {
+    const server = await serve(testBytes(300_000, 34), 10);
+    const store = memoryStore();
+    const cache = createModelCache({ store, chunkBytes: CHUNK });
+    const running = cache.download({ url: server.url });
+    await new Promise((r) => setTimeout(r, 40));
+    await cache.deleteFile(server.url);
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await store.keys()).toEqual([]);
+    expect(server.requests[0]!.bytesSent).toBeLessThan(300_000);
+  });
+});
+
+describe('importing a dropped file', () => {
+  const url = 'https://blocked.example/ViT-B-16.pt';
+
+  it('stores it under the manifest URL, verified like a download', async () => {
+    const bytes = testBytes(250_000, 35);
+    const cache = createModelCache({ store: memoryStore(), chunkBytes: CHUNK, fetch: () => Promise.reject(new TypeError('Failed to fetch')) });
+    await expect(cache.download({ url })).rejects.toThrow(/cannot be fetched from the browser/);
+    const file = await cache.importFile({ url, sha256: sha256(bytes) }, memorySource(bytes));
+    expect(file).toEqual({ url, size: bytes.length, sha256: sha256(bytes) });
+    expectSameBytes(await (await cache.open(url)).read(0, bytes.length), bytes);
+    // Now cached: a download call finds it and does not fetch.
+    expect(await cache.download({ url, sha256: sha256(bytes) })).toEqual(file);
+  });
+
+  it('refuses a dropped file with the wrong digest or an HTML page, keeping nothing', async () => {
+    const store = memoryStore();
+    const cache = createModelCache({ store, chunkBytes: CHUNK });
+    const bytes = testBytes(100_000, 36);
+    await expect(cache.importFile({ url, sha256: sha256(testBytes(10)) }, memorySource(bytes))).rejects.toThrow(/does not match its SHA-256/);
+    const page = new TextEncoder().encode(`<!doctype html><title>Download</title>${' '.repeat(100)}`);
+    await expect(cache.importFile({ url }, memorySource(page))).rejects.toThrow(/web page \(HTML\)/);
+    expect(await store.keys()).toEqual([]);
+  });
+});
