@@ -74,6 +74,6 @@ describeWithFixtures('conformance runner on the shared fixtures', () => {
     expect(results.length).toBeGreaterThanOrEqual(40);
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(failed).toBe(0);
-    expect(cannotRun).toEqual(['clip (needs issue 6)', 'cutouts (needs issue 6)', 'guidance (needs issue 6)']);
+    expect(cannotRun).toEqual([]);
   });
 });

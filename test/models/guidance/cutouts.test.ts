@@ -1,9 +1,10 @@
 import { beforeAll, expect, it } from 'vitest';
 import { grad, Graph, opsOffWebGpu } from '../../../src/graph';
 import { hostTensor, type HostTensor } from '../../../src/runtime';
-import { affineSources, augmentedFeeds, cropFeeds, cropPixelToInput } from '../../../src/models/guidance/cutout-maps';
+import { affineSourcesAsTorch, recordedCutout } from '../../../src/cli/conformance/cutouts-model';
+import { augmentedFeeds, cropFeeds } from '../../../src/models/guidance/cutout-maps';
 import { roundHalfEven } from '../../../src/sampling/respacing';
-import { cropSize, perspectiveStartpoints, type CutoutGeometry, type CutoutParams, type Point } from '../../../src/models/guidance/cutout-params';
+import { cropSize, perspectiveStartpoints, type CutoutGeometry, type Point } from '../../../src/models/guidance/cutout-params';
 import { cutoutInputs, makeCutouts } from '../../../src/models/guidance/cutout-graph';
 import { perspectiveCoefficients } from '../../../src/models/guidance/perspective';
 import { runGraph } from '../../helpers/ort';
@@ -16,15 +17,7 @@ const PARAM_NAMES = ['is_full', 'crop', 'draw.normal', 'flip', 'angle', 'transla
 let ref: Record<string, RefTensor>;
 const v = (name: string): Float32Array => ref[name]!.data;
 
-/** The recorded parameters of cutout k in our form (perspective with the coefficients torchvision 0.14.1 used). */
-function recorded(prefix: string, k: number): CutoutParams {
-  const c = v(`${prefix}.crop`);
-  const crop = { height: c[k * 4]!, width: c[k * 4 + 1]!, offsetY: c[k * 4 + 2]!, offsetX: c[k * 4 + 3]! };
-  if (prefix === 'noaug') return { crop };
-  const perspective = v('aug.perspective')[k] ? { perspective: [...v('aug.persp_coeffs').subarray(k * 8, k * 8 + 8)] } : {};
-  const translate = [v('aug.translate')[k * 2]!, v('aug.translate')[k * 2 + 1]!] as const;
-  return { crop, augment: { flip: v('aug.flip')[k] === 1, angle: v('aug.angle')[k]!, translate, ...perspective, grayscale: v('aug.grayscale')[k] === 1 } };
-}
+const refMap = () => new Map(Object.entries(ref));
 
 /** Cuts and dL/d(input) for L = Σ G·cuts through our graph, with the given parameter feeds. */
 async function cutsAndVjp(augmented: boolean, feeds: Record<string, HostTensor>): Promise<{ cuts: Float32Array; grad: Float32Array }> {
@@ -64,7 +57,7 @@ describeWithFixtures('MakeCutouts with recorded parameters (cutouts group)', () 
   });
 
   it('skip_augs: cuts and their VJP within 1e-5 × max|ref|', async () => {
-    const params = Array.from({ length: 8 }, (_, k) => recorded('noaug', k));
+    const params = Array.from({ length: 8 }, (_, k) => recordedCutout(refMap(), 'noaug', k));
     const f = cropFeeds(params, GEOMETRY);
     const out = await cutsAndVjp(false, { cut_rows: hostTensor('float32', [8, 1, 224, 256], f.rows), cut_cols: hostTensor('float32', [8, 1, 224, 256], f.cols) });
     expect(relativeError(out.cuts, v('noaug.cuts'))).toBeLessThan(1e-5);
@@ -72,17 +65,10 @@ describeWithFixtures('MakeCutouts with recorded parameters (cutouts group)', () 
   });
 
   it('flip, affine (nearest), perspective (bilinear × mask), grayscale: cuts and VJP within 1e-4 × max|ref|', async () => {
-    const params = Array.from({ length: 8 }, (_, k) => recorded('aug', k));
-    const sources = params.map((c) => affineSources(c, GEOMETRY));
+    const params = Array.from({ length: 8 }, (_, k) => recordedCutout(refMap(), 'aug', k));
     // Torch's float32 grid reads another pixel at the 18 recorded near-ties of the float64 formula.
-    const ties = v('aug.nearest_f64_mismatch');
-    for (let r = 0; r < ties.length / 7; r++) {
-      const [k, oy, ox, ty, tx, fy, fx] = ties.subarray(r * 7, r * 7 + 7);
-      const c = params[k!]!;
-      const at = oy! * c.crop.width + ox!;
-      expect(sources[k!]![at], `tie ${r}`).toBe(fy! < 0 || fx! < 0 ? -1 : cropPixelToInput(fy!, fx!, c, GEOMETRY));
-      sources[k!]![at] = ty! < 0 || tx! < 0 ? -1 : cropPixelToInput(ty!, tx!, c, GEOMETRY);
-    }
+    const { sources, agreeing, ties } = affineSourcesAsTorch(refMap(), params, GEOMETRY);
+    expect([agreeing, ties]).toEqual([18, 18]);
     const f = augmentedFeeds(params, GEOMETRY, sources);
     const taps = [1, 1, f.tapIndex.length];
     const out = await cutsAndVjp(true, {
