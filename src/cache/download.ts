@@ -59,7 +59,7 @@ interface Job {
 export const fileNameOf = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || url);
 
 const fitsTarget = (meta: DownloadMeta, target: DownloadTarget): boolean =>
-  (target.sha256 === undefined || meta.sha256 === target.sha256) && (target.size === undefined || meta.bytesDone === target.size);
+  (target.sha256 === undefined || meta.sha256 === target.sha256.toLowerCase()) && (target.size === undefined || meta.bytesDone === target.size);
 
 /**
  * Downloads `target` into chunk records (or resumes the stored part) and verifies it; resolves with
@@ -149,15 +149,29 @@ async function attemptOnce(job: Job): Promise<void> {
   await stream(job, response.body!.getReader());
 }
 
+/**
+ * Fetches from byte `from`. A cross-origin If-Range header needs a CORS preflight (it is not a
+ * safelisted header; a single `bytes=N-` Range is), which servers that allow plain GETs may refuse:
+ * then the request is made once more with Range alone, and the response's validator and the final
+ * verification stand in for If-Range.
+ */
 async function request(job: Job, from: number): Promise<ResponseLike> {
-  const init = { headers: rangeHeaders(from, job.meta.validator), ...(job.signal ? { signal: job.signal } : {}) };
+  const headers = rangeHeaders(from, job.meta.validator);
   try {
-    return await job.env.fetch(job.target.url, init);
+    return await fetchOnce(job, headers);
   } catch (err) {
     throwIfCancelled(job);
-    throw unreachableError(job.target.url, err);
+    if (!headers['If-Range']) throw unreachableError(job.target.url, err);
+    const rangeOnly = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'If-Range'));
+    return fetchOnce(job, rangeOnly).catch((again: unknown) => {
+      throwIfCancelled(job);
+      throw unreachableError(job.target.url, again);
+    });
   }
 }
+
+const fetchOnce = (job: Job, headers: Record<string, string>): Promise<ResponseLike> =>
+  job.env.fetch(job.target.url, { headers, ...(job.signal ? { signal: job.signal } : {}) });
 
 /**
  * 'whole': a full body (200); 'rest': the bytes from `from` on, of the version stored; 'stale': the
@@ -276,7 +290,7 @@ async function verify(job: Job): Promise<DownloadMeta> {
   if (target.size !== undefined && meta.bytesDone !== target.size) throw sizeMismatchError(name, meta.bytesDone, target.size, 'the manifest');
   if (meta.totalBytes !== undefined && meta.bytesDone !== meta.totalBytes) throw sizeMismatchError(name, meta.bytesDone, meta.totalBytes, 'the server');
   const digest = job.hash.hex();
-  if (target.sha256 !== undefined && digest !== target.sha256) throw hashMismatchError(name, digest, target.sha256);
+  if (target.sha256 !== undefined && digest !== target.sha256.toLowerCase()) throw hashMismatchError(name, digest, target.sha256);
   job.meta = { ...meta, state: 'verified', sha256: digest, totalBytes: meta.bytesDone, updatedAt: job.env.now() };
   await writeMeta(job.env.store, job.meta);
   job.reporter.report('done', meta.bytesDone, true);

@@ -18,7 +18,7 @@ export {
   type FileRole, type ModelEntry, type ModelFile, type ModelFormat, type ModelKind, type ModelManifest,
 } from './manifest';
 export { MANIFEST_LIMITS, resolveUrl, validateManifest } from './manifest-validate';
-export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions } from './model-cache';
+export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus } from './model-cache';
 export { fetchPack, MAX_MANIFEST_BYTES } from './pack';
 export type { DownloadProgress } from './progress';
 export { formatBytes, requestPersistence, storageStatus, type PersistenceResult, type StorageManagerLike, type StorageStatus } from './storage-info';

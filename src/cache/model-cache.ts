@@ -38,6 +38,17 @@ export interface FileStatus {
   readonly totalBytes: number | undefined;
 }
 
+/** A model's files taken together, for the panel: one bar per model as well as per file. */
+export interface ModelStatus {
+  readonly id: string;
+  /** 'verified' when every file is, 'absent' when none has a byte, else 'partial'. */
+  readonly state: FileStatus['state'];
+  readonly bytesDone: number;
+  /** Known when every file's size is (from its server or the manifest). */
+  readonly totalBytes: number | undefined;
+  readonly files: readonly FileStatus[];
+}
+
 export interface ModelCache {
   /** Downloads (or resumes, or finds cached) and verifies; concurrent calls for one URL share one transfer. */
   download(target: DownloadTarget, options?: DownloadOptions): Promise<CachedFile>;
@@ -46,6 +57,7 @@ export interface ModelCache {
   /** The verified file as a ByteSource over its chunk records; a CacheError if it is not cached and verified. */
   open(url: string): Promise<ByteSource>;
   status(url: string): Promise<FileStatus>;
+  modelStatus(model: ModelEntry): Promise<ModelStatus>;
   /** Every file with records, verified or partial. */
   list(): Promise<FileStatus[]>;
   /** Removes the file's records and its converted graphs (stopping its download first). */
@@ -58,8 +70,15 @@ export interface ModelCache {
 
 const cachedFileOf = (meta: DownloadMeta): CachedFile => ({ url: meta.url, size: meta.bytesDone, sha256: meta.sha256 ?? '' });
 
-const statusOf = (url: string, meta: DownloadMeta | undefined): FileStatus =>
-  meta ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes } : { url, state: 'absent', bytesDone: 0, totalBytes: undefined };
+const statusOf = (url: string, meta: DownloadMeta | undefined, size?: number): FileStatus =>
+  meta ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes ?? size } : { url, state: 'absent', bytesDone: 0, totalBytes: size };
+
+function summarize(id: string, files: readonly FileStatus[]): ModelStatus {
+  const state = files.every((f) => f.state === 'verified') ? 'verified' : files.every((f) => f.state === 'absent') ? 'absent' : 'partial';
+  const bytesDone = files.reduce((n, f) => n + f.bytesDone, 0);
+  const totalBytes = files.every((f) => f.totalBytes !== undefined) ? files.reduce((n, f) => n + f.totalBytes!, 0) : undefined;
+  return { id, state, bytesDone, totalBytes, files };
+}
 
 // eslint-disable-next-line max-lines-per-function -- the cache object: each method is a few lines over the shared state
 export function createModelCache(options: ModelCacheOptions): ModelCache {
@@ -110,6 +129,10 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       return chunkedSource(store, fileKeys(url), layoutOf(meta), fileNameOf(url));
     },
     status: async (url) => statusOf(url, await readMeta(store, url)),
+    async modelStatus(model) {
+      const files = await Promise.all(model.files.map(async (f) => statusOf(f.url, await readMeta(store, f.url), f.size)));
+      return summarize(model.id, files);
+    },
     list: () => listFiles(store),
     deleteFile,
     async deleteModel(model) {

@@ -15,6 +15,7 @@ export interface DownloadProgress {
 
 /** Speed is measured over this trailing window so a stall shows within seconds. */
 const WINDOW_MS = 3000;
+const SAMPLE_MS = 50;
 
 interface Sample {
   readonly t: number;
@@ -26,7 +27,11 @@ export function createRateMeter(windowMs = WINDOW_MS) {
   const samples: Sample[] = [];
   return {
     add(t: number, bytes: number): void {
-      samples.push({ t, bytes });
+      // Network reads come every few hundred microseconds on a fast link: keep one sample per
+      // SAMPLE_MS (the newest), so the window holds a few dozen samples, not thousands.
+      const before = samples[samples.length - 2];
+      if (before && t - before.t < SAMPLE_MS) samples[samples.length - 1] = { t, bytes };
+      else samples.push({ t, bytes });
       while (samples.length > 2 && samples[1]!.t <= t - windowMs) samples.shift();
     },
     /** Zero until two samples at least a millisecond apart exist. */

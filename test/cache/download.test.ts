@@ -245,3 +245,18 @@ describe('download', () => {
     expect(late.fraction).toBeCloseTo(late.bytesDone / SIZE, 12);
   });
 });
+
+describe('download across origins', () => {
+  it('resumes with Range alone when a request carrying If-Range is refused (failed CORS preflight)', async () => {
+    const body = testBytes(SIZE, 16);
+    const srv = await serve({ body, cutAfter: 150_000, cuts: 1 });
+    const store = memoryStore();
+    await expect(cacheOn(store, { maxAttempts: 1 }).download({ url: srv.url })).rejects.toThrow(/dropped/);
+    const refusing = (url: string, init: { headers: Record<string, string> }) =>
+      'If-Range' in init.headers ? Promise.reject(new TypeError('Failed to fetch')) : fetch(url, init);
+    const file = await cacheOn(store, { fetch: refusing }).download({ url: srv.url, sha256: sha256(body) });
+    expect(file.sha256).toBe(sha256(body));
+    expect(srv.requests[1]).toMatchObject({ range: `bytes=${2 * CHUNK}-`, ifRange: undefined, status: 206 });
+    expect(srv.bytesServed()).toBe(150_000 + SIZE - 2 * CHUNK);
+  });
+});

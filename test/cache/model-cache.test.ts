@@ -52,7 +52,11 @@ describe('deleting', () => {
     };
     const store = memoryStore();
     const cache = createModelCache({ store, chunkBytes: CHUNK });
-    for (const file of model.files) await cache.download(file);
+    expect(await cache.modelStatus(model)).toMatchObject({ id: 'm', state: 'absent', bytesDone: 0, totalBytes: undefined });
+    await cache.download(model.files[0]!);
+    expect(await cache.modelStatus(model)).toMatchObject({ state: 'partial', bytesDone: 100_000, totalBytes: undefined });
+    await cache.download(model.files[1]!);
+    expect(await cache.modelStatus(model)).toMatchObject({ state: 'verified', bytesDone: 100_032, totalBytes: 100_032 });
     expect((await cache.list()).map((f) => f.state)).toEqual(['verified', 'verified']);
     await cache.deleteModel(model);
     expect(await store.keys()).toEqual([]);
