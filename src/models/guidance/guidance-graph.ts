@@ -2,7 +2,7 @@ import { add, div, grad, Graph, mul, scalar, sub, type Tensor } from '../../grap
 import { clipParams, encodeImage, type ClipArchitecture, type ClipStateDict } from '../clip/index';
 import type { CutoutGeometry } from './cutout-params';
 import { cutoutInputs, makeCutouts } from './cutout-graph';
-import { cosSphericalLoss, rangeLoss, saturationLoss, sphericalDistLoss, tvLoss, weightedMean } from './losses';
+import { cosSphericalLoss, l2Normalize, rangeLoss, saturationLoss, sphericalDistLoss, tvLoss, weightedMean } from './losses';
 
 /** CLIP's image normalisation (the transform clip-diffusion-art pops off the preprocess). */
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
@@ -67,5 +67,26 @@ export function buildGuidanceGraph(clip: { weights: ClipStateDict; architecture:
   const one = scalar(xIn, 1);
   g.output(grad([mul(clipLoss, clipScale)], [xIn], [one])[0]!, 'grad_clip');
   g.output(grad([add(tv, sat)], [xIn], [one])[0]!, 'grad_other');
+  return g;
+}
+
+export interface ImagePromptGraphOptions {
+  readonly image: { readonly height: number; readonly width: number };
+  readonly cutn: number;
+  readonly augment: boolean;
+}
+
+/**
+ * Image prompts (spec §4.3): the prompt image [1, 3, H, W] in [0, 1] (to_tensor, after the
+ * shorter-side resize) → MakeCutouts → CLIP normalise → encode_image → L2-normalised embeddings
+ * `embeds` [cutn, D], each to be weighted weight / cutn (sampling's imagePromptWeights).
+ */
+export function buildImagePromptGraph(clip: { weights: ClipStateDict; architecture: ClipArchitecture }, o: ImagePromptGraphOptions): Graph {
+  const g = new Graph('clip_image_prompt');
+  const a = clip.architecture;
+  const geometry: CutoutGeometry = { ...o.image, cutSize: a.imageResolution, cutn: o.cutn };
+  const image = g.input('image', 'float32', [1, 3, o.image.height, o.image.width]);
+  const cuts = makeCutouts(image, cutoutInputs(g, geometry, o.augment), geometry);
+  g.output(l2Normalize(encodeImage(normalizeForClip(cuts), clipParams(g, clip.weights), a).out), 'embeds');
   return g;
 }
