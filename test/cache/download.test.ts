@@ -54,6 +54,26 @@ describe('download', () => {
     expect(file.size).toBe(SIZE);
   });
 
+  it('downloads a file whose size the server does not announce, reporting no total until the end', async () => {
+    const body = testBytes(SIZE, 17);
+    const srv = await serve({ body, noLength: true, delayMs: 2 });
+    const events: DownloadProgress[] = [];
+    const file = await cacheOn(memoryStore()).download({ url: srv.url, sha256: sha256(body) }, { onProgress: (p) => events.push(p) });
+    expect(file.size).toBe(SIZE);
+    expect(events.find((e) => e.phase === 'downloading')).toMatchObject({ totalBytes: undefined, fraction: undefined, etaSeconds: undefined });
+  });
+
+  it('fetches again when the manifest now expects another digest than the cached file has', async () => {
+    const body = testBytes(SIZE, 18);
+    const srv = await serve({ body });
+    const store = memoryStore();
+    await cacheOn(store).download({ url: srv.url });
+    srv.configure({ body: testBytes(SIZE, 19), etag: '"v2"' });
+    const file = await cacheOn(store).download({ url: srv.url, sha256: sha256(testBytes(SIZE, 19)).toUpperCase() });
+    expect(file.sha256).toBe(sha256(testBytes(SIZE, 19)));
+    expect(srv.requests).toHaveLength(2);
+  });
+
   it('resumes a dropped connection from the stored byte count within the same call', async () => {
     const body = testBytes(SIZE, 3);
     const srv = await serve({ body, cutAfter: 200_000, cuts: 1 });

@@ -19,6 +19,8 @@ export interface ServeOptions {
   delayMs: number;
   /** Status to answer every request with instead of the file (404, 500...). */
   status: number | undefined;
+  /** Send no Content-Length (chunked transfer encoding), so the size is unknown until the end. */
+  noLength: boolean;
 }
 
 export interface ServedRequest {
@@ -92,7 +94,7 @@ function handle(req: IncomingMessage, res: ServerResponse, o: ServeOptions, requ
   }
   const bytes = range ? o.body.subarray(range.start, range.end + 1) : o.body;
   const extra = range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${o.body.length}` } : {};
-  res.writeHead(status, { ...headersFor(o), ...extra, 'Content-Length': String(bytes.length) });
+  res.writeHead(status, { ...headersFor(o), ...extra, ...(o.noLength ? {} : { 'Content-Length': String(bytes.length) }) });
   return send(res, bytes, o, record);
 }
 
@@ -100,7 +102,7 @@ function handle(req: IncomingMessage, res: ServerResponse, o: ServeOptions, requ
 export async function startServer(initial: Partial<ServeOptions> & { body: Uint8Array }): Promise<TestServer> {
   const options: ServeOptions = {
     etag: '"v1"', lastModified: undefined, contentType: 'application/octet-stream', ignoreRange: false, ignoreIfRange: false,
-    cutAfter: undefined, cuts: Number.POSITIVE_INFINITY, delayMs: 0, status: undefined, ...initial,
+    cutAfter: undefined, cuts: Number.POSITIVE_INFINITY, delayMs: 0, status: undefined, noLength: false, ...initial,
   };
   const requests: ServedRequest[] = [];
   const server = createServer((req, res) => void handle(req, res, options, requests));
