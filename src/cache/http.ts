@@ -27,7 +27,8 @@ export type FetchLike = (url: string, init: FetchInit) => Promise<ResponseLike>;
 export function globalFetch(): FetchLike {
   const found = (globalThis as { fetch?: FetchLike }).fetch;
   if (!found) throw new CacheError('this environment has no fetch(); pass one to the model cache');
-  return (url, init) => found(url, init);
+  // Called on globalThis: some browsers throw "Illegal invocation" for a detached fetch.
+  return (url, init) => found.call(globalThis, url, init);
 }
 
 /** What identifies one version of the remote file (RFC 9110 §8.8); used for If-Range on resume. */
