@@ -66,6 +66,6 @@ describeWithFixtures('convert unet', () => {
     expect(manifest.source.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
     expect(manifest.weights).toBe('float16');
     expect(readFileSync(join(out, 'unet_guided.onnx')).byteLength).toBe(manifest.graphs[1].bytes);
-    expect(await runConvert(['clip', '--checkpoint', file, '--out', out])).toBe(2);
+    expect(await runConvert(['no-such-kind', '--checkpoint', file, '--out', out])).toBe(2);
   });
 });
