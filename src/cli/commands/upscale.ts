@@ -59,7 +59,7 @@ export async function run(args: readonly string[]): Promise<number> {
       onProgress: ({ tile, tiles }) => console.log(`tile ${tile}/${tiles} (${((Date.now() - start) / 1000).toFixed(1)} s)`),
     });
     const stats = upscaler.stats;
-    if (stats) console.log(`graph ${stats.height}×${stats.width}: ${stats.nodes} nodes, session created in ${stats.sessionMs} ms`);
+    if (stats) console.log(`graph ${stats.height}×${stats.width}: ${stats.nodes} nodes, built in ${stats.buildMs} ms, session created in ${stats.sessionMs} ms`);
     await writeFile(parsed.out, encodePng({ width: out.width, height: out.height, data: unitChwToRgba(out.data, out.height, out.width) }));
     console.log(`wrote ${parsed.out} (${out.width}×${out.height})`);
   } finally {

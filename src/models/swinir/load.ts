@@ -1,13 +1,14 @@
 import { openCheckpoint, readTensor, readTensorFloat32, type ByteSource, type Tensor as StoredTensor } from '../../checkpoint/index';
 import { CheckpointError } from '../../errors';
-import { type ArrayWeights, PlaceholderWeights, readWeights } from '../weights';
+import { type ArrayWeights, PlaceholderWeights, readWeights, type WeightSource } from '../weights';
 import { buildSwinIRGraph } from './build';
 import { inferSwinIRConfig, type SwinIRConfig } from './config';
 import { relativePositionIndex, shiftMask, windowGrid } from './geometry';
 
+/** An architecture and its parameters (a checkpoint's, or seeded ones for benchmarks). */
 export interface SwinIRModel {
   readonly config: SwinIRConfig;
-  readonly weights: ArrayWeights;
+  readonly weights: WeightSource;
 }
 
 /** The non-parameter buffers SwinIR registers; the graph computes its own for each tile size. */
@@ -47,7 +48,7 @@ async function checkBuffer(name: string, t: StoredTensor, windowSize: number): P
  * Reads a SwinIR real-SR checkpoint (.pth, state dict under params_ema or bare, or safetensors):
  * infers the architecture, checks every parameter's shape and the buffers, reads the weights.
  */
-export async function loadSwinIR(source: ByteSource, options: { largeSr?: boolean; label?: string } = {}): Promise<SwinIRModel> {
+export async function loadSwinIR(source: ByteSource, options: { largeSr?: boolean; label?: string } = {}): Promise<SwinIRModel & { readonly weights: ArrayWeights }> {
   const ck = await openCheckpoint(source);
   const config = inferSwinIRConfig(new Map([...ck.tensors].map(([name, t]) => [name, t.shape])), options.largeSr);
   const params = new Map([...ck.tensors].filter(([name]) => !isBuffer(name)));

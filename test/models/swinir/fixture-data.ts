@@ -1,6 +1,6 @@
 import { openCheckpoint, readTensorFloat32 } from '../../../src/checkpoint/index';
 import { withFileSource } from '../../../src/cli/file-source';
-import { loadSwinIR, planarImage, type PlanarImage, type SwinIRModel } from '../../../src/models/swinir';
+import { loadSwinIR, planarImage, type PlanarImage } from '../../../src/models/swinir';
 import { fixturePath } from '../../fixtures';
 
 export interface RefTensor {
@@ -30,7 +30,7 @@ export async function ref(name: string): Promise<RefTensor> {
 /** A reference [1, 3, h, w] (or [3, h, w]) tensor as a planar image. */
 export const asImage = (t: RefTensor): PlanarImage => planarImage(3, t.shape[t.shape.length - 2]!, t.shape[t.shape.length - 1]!, t.data);
 
-export const loadFixtureModel = (config: 'M' | 'L', largeSr?: boolean): Promise<SwinIRModel> =>
+export const loadFixtureModel = (config: 'M' | 'L', largeSr?: boolean) =>
   withFileSource(fixturePath('swinir', `swinir_${config}.pth`), (source) => loadSwinIR(source, largeSr === undefined ? {} : { largeSr }));
 
 /** max |a − b| relative to max |reference| (the issue's tolerance is 1e-4 of it). */

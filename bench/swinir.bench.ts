@@ -1,0 +1,80 @@
+import * as ort from 'onnxruntime-web';
+import { Graph, optimize, relu, serialize } from '../src/graph';
+import { createSwinIRUpscaler, planarImage, type SwinIRConfig } from '../src/models/swinir/index';
+import { SeededWeights } from '../src/models/weights';
+import { createRuntime, type Runtime } from '../src/runtime';
+import { createRng } from '../src/sampling/rng';
+import type { Benchmark, Figure } from './run';
+
+const THREADS = 2;
+const SIZE = 256;
+const SESSION_TARGET_MS = 3000;
+
+/** SwinIR-M as define_model builds it for real_sr (seed spec §10.2): 11.7 M parameters. */
+const SWINIR_M: SwinIRConfig = {
+  inChans: 3,
+  embedDim: 180,
+  depths: [6, 6, 6, 6, 6, 6],
+  numHeads: [6, 6, 6, 6, 6, 6],
+  windowSize: 8,
+  mlpHidden: 360,
+  shifted: Array.from({ length: 6 }, () => Array.from({ length: 6 }, (_, j) => j % 2 === 1)),
+  resiConnection: '1conv',
+  numFeat: 64,
+  upscale: 4,
+};
+
+/** onnxruntime-web loads its wasm on the first session; a one-node session first keeps that out of the figure. */
+async function warmUp(runtime: Runtime): Promise<void> {
+  const g = new Graph('warm-up');
+  g.output(relu(g.input('x', 'float32', [1])), 'y');
+  await (await runtime.createSession(serialize(optimize(g)))).dispose();
+}
+
+/** Peak resident memory, sampled while the work runs (maxRSS covers the whole process lifetime). */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  try {
+    const result = await work();
+    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const bench: Benchmark = {
+  description: `SwinIR-M (seeded random weights) ${SIZE}→${4 * SIZE}, whole image as the seed runs it (padded to 264), wasm EP in Node, ${THREADS} threads`,
+  async run() {
+    const runtime = createRuntime(ort, { threads: THREADS });
+    await warmUp(runtime);
+    const rng = createRng(11);
+    const image = planarImage(3, SIZE, SIZE, Float32Array.from({ length: 3 * SIZE * SIZE }, () => rng.uniform()));
+    const upscaler = createSwinIRUpscaler(runtime, { config: SWINIR_M, weights: new SeededWeights(20261126) });
+    const { result, peakMiB } = await withPeakRss(async () => {
+      const start = Date.now();
+      const out = await upscaler.predict(image);
+      return { out, totalMs: Date.now() - start };
+    });
+    const stats = upscaler.stats!;
+    await upscaler.dispose();
+    const finite = result.out.data.every(Number.isFinite);
+    const figures: Record<string, Figure> = {
+      nodes: { value: stats.nodes, unit: 'nodes (after optimize)' },
+      session_create: { value: Math.round(stats.sessionMs), unit: 'ms', target: `< ${SESSION_TARGET_MS}`, pass: stats.sessionMs < SESSION_TARGET_MS },
+      graph_build: { value: Math.round(stats.buildMs), unit: 'ms (seeded weights, build, optimize, serialize)' },
+      run: { value: Math.round(result.totalMs - stats.buildMs - stats.sessionMs), unit: 'ms (padding, network, crop, clamp)' },
+      upscale_total: { value: Math.round(result.totalMs), unit: 'ms' },
+      peak_rss: { value: peakMiB, unit: 'MiB' },
+      max_rss: { value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MiB (process lifetime)' },
+    };
+    const notes = [
+      `graph ${stats.height}×${stats.width} → ${4 * stats.height}×${4 * stats.width}, cropped to ${4 * SIZE}×${4 * SIZE}`,
+      `output finite: ${finite}`,
+      'taken on a machine shared with other engineers: timings are noisy',
+    ];
+    return { figures, threads: THREADS, notes };
+  },
+};
+
+export default bench;
