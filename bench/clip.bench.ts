@@ -1,0 +1,99 @@
+import * as ort from 'onnxruntime-web';
+import { optimize, serialize, type Graph } from '../src/graph';
+import type { ClipArchitecture, ClipStateDict } from '../src/models/clip/index';
+import { buildImageEncoderGraph } from '../src/models/clip/index';
+import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, scaleFeeds } from '../src/models/guidance/index';
+import { createRuntime, hostTensor, type HostTensor } from '../src/runtime';
+import { applyScaleMultiplier } from '../src/sampling/guidance-input';
+import { createRng } from '../src/sampling/rng';
+import type { Benchmark, Figure } from './run';
+
+const THREADS = 2;
+const SIZE = 256;
+/**
+ * The issue names cutn 30, but with ViT-B/16 one 30-cutout gradient graph needs more than the 4 GiB
+ * wasm32 heap (OrtRun: std::bad_alloc; cutn 10 peaks at 3.9 GiB RSS), so the wasm EP must split a
+ * cutn batch into sub-batches; 10 is the default here, `npm run bench -- clip N` sets another.
+ */
+const DEFAULT_CUTN = 10;
+
+/** ViT-B/16 as build_model infers it from OpenAI's ViT-B-16.pt. */
+const VIT_B16: ClipArchitecture = {
+  embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionPatchSize: 16, visionHeads: 12,
+  contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12, activation: 'quick_gelu', layerNormEps: 1e-5,
+};
+
+/** Seeded N(0, 1/fan-in) vision-tower weights (the only ones the image graphs read), LayerNorm weights 1. */
+function seededVisionWeights(a: ClipArchitecture): ClipStateDict {
+  const rng = createRng(20260601);
+  const w = a.visionWidth;
+  const shapes: [string, number[]][] = [
+    ['visual.conv1.weight', [w, 3, a.visionPatchSize, a.visionPatchSize]], ['visual.class_embedding', [w]], ['visual.positional_embedding', [197, w]],
+    ['visual.ln_pre.weight', [w]], ['visual.ln_pre.bias', [w]], ['visual.ln_post.weight', [w]], ['visual.ln_post.bias', [w]], ['visual.proj', [w, a.embedDim]],
+  ];
+  for (let i = 0; i < a.visionLayers; i++) {
+    const p = `visual.transformer.resblocks.${i}.`;
+    shapes.push([`${p}attn.in_proj_weight`, [3 * w, w]], [`${p}attn.in_proj_bias`, [3 * w]], [`${p}attn.out_proj.weight`, [w, w]], [`${p}attn.out_proj.bias`, [w]],
+      [`${p}ln_1.weight`, [w]], [`${p}ln_1.bias`, [w]], [`${p}mlp.c_fc.weight`, [4 * w, w]], [`${p}mlp.c_fc.bias`, [4 * w]],
+      [`${p}mlp.c_proj.weight`, [w, 4 * w]], [`${p}mlp.c_proj.bias`, [w]], [`${p}ln_2.weight`, [w]], [`${p}ln_2.bias`, [w]]);
+  }
+  return new Map(shapes.map(([name, shape]) => {
+    const fanIn = shape.length > 1 ? shape.slice(1).reduce((x, y) => x * y, 1) : 1;
+    const data = rng.fillNormal(new Float32Array(shape.reduce((x, y) => x * y, 1))).map((v) => (name.includes('ln_') && name.endsWith('.weight') ? 1 + 0.1 * v : v / Math.sqrt(fanIn)));
+    return [name, { shape, data }];
+  }));
+}
+
+/** Peak resident set size while `work` runs (sampled every 20 ms), in MiB. */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const result = await work();
+    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** One warm-up run, then one timed run (these graphs take seconds each on the wasm EP). */
+async function timedMs(graph: Graph, feeds: Record<string, HostTensor>): Promise<number> {
+  const session = await createRuntime(ort, { threads: THREADS }).createSession(serialize(optimize(graph)));
+  try {
+    await session.run(feeds);
+    const t0 = performance.now();
+    await session.run(feeds);
+    return performance.now() - t0;
+  } finally {
+    await session.dispose();
+  }
+}
+
+const bench: Benchmark = {
+  description: 'CLIP guidance-gradient model (ViT-B/16, seeded weights, 256×256 x_in, augmented cutouts) vs the image encoder forward on the same cutouts, wasm EP in Node',
+  async run(args) {
+    const cutn = Number(args[0] ?? DEFAULT_CUTN);
+    const clip = { weights: seededVisionWeights(VIT_B16), architecture: VIT_B16 };
+    const geometry = { height: SIZE, width: SIZE, cutSize: 224, cutn };
+    const params = drawCutouts(createRng(1), geometry, false, perspectiveCoefficients);
+    const rng = createRng(2);
+    const image = hostTensor('float32', [1, 3, SIZE, SIZE], rng.fillNormal(new Float32Array(3 * SIZE * SIZE)).map((v) => 0.5 * v));
+    const targets = { target_embeds: hostTensor('float32', [2, 512], rng.fillNormal(new Float32Array(1024))), target_weights: hostTensor('float32', [2], Float32Array.of(1.3333334, -0.33333334)) };
+    const scales = scaleFeeds(applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 0, initScale: 0 }, 1), 1);
+    const guidanceFeeds = { x_in: image, pred_xstart: image, ...targets, ...scales, ...cutoutFeeds(params, geometry) };
+    const cuts = hostTensor('float32', [cutn, 3, 224, 224], rng.fillNormal(new Float32Array(cutn * 3 * 224 * 224)));
+    const encoder = await withPeakRss(() => timedMs(buildImageEncoderGraph(clip.weights, VIT_B16, { batch: cutn }), { image: cuts }));
+    const guidance = await withPeakRss(() => timedMs(buildGuidanceGraph(clip, { image: { height: SIZE, width: SIZE }, cutn, targets: 2, lossFn: 'spherical', augment: true }), guidanceFeeds));
+    const ratio = +(guidance.result / encoder.result).toFixed(2);
+    const figures: Record<string, Figure> = {
+      image_encoder_forward: { value: Math.round(encoder.result), unit: 'ms' },
+      guidance_gradient: { value: Math.round(guidance.result), unit: 'ms' },
+      ratio: { value: ratio, unit: '×', target: '<= 3', pass: ratio <= 3 },
+      peak_rss_encoder: { value: encoder.peakMiB, unit: 'MiB' },
+      peak_rss_guidance: { value: guidance.peakMiB, unit: 'MiB' },
+    };
+    return { figures, threads: THREADS, notes: [`cutn ${cutn}, one timed run after one warm-up; peak RSS of the Node process while building, loading and running (wasm heap included)`] };
+  },
+};
+
+export default bench;
