@@ -67,5 +67,8 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
       return withCancel(api.generate(jobId, request, proxy(onProgress)), signal, () => void api.cancel(jobId), terminate);
     });
 
-  return { init: () => engine().init(), generate, terminate };
+  /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
+  const models = (): Remote<EngineApi> => engine();
+
+  return { init: () => engine().init(), generate, terminate, models };
 }

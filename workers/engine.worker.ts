@@ -2,13 +2,20 @@ import { expose, transfer } from 'comlink';
 import { generateSkeleton, type SkeletonImage, type SkeletonRequest, type StepProgress } from '../src/models/skeleton';
 import { createRuntime, type Backend, type OrtModule, type Runtime } from '../src/runtime';
 import { findWebGpuAdapter } from './backend';
+import { createModelService, type ModelService } from './model-service';
 
 const ORT_URL = `${import.meta.env.BASE_URL}ort/ort.webgpu.bundle.min.mjs`;
 const ORT_WASM_URL = `${import.meta.env.BASE_URL}ort/ort-wasm-simd-threaded.asyncify.wasm`;
 
-/** The worker's session registry: the runtime, made once, and the jobs in flight. */
+export interface WorkerOptions {
+  /** Test hook (`?chunkKiB=`): smaller cache records, so a cut-off download resumes mid-file. */
+  readonly chunkBytes?: number;
+}
+
+/** The worker's registry: the runtime, made once, the model service and the jobs in flight. */
 const registry = {
   runtime: undefined as Promise<Runtime> | undefined,
+  models: undefined as ModelService | undefined,
   jobs: new Map<string, { aborted: boolean }>(),
 };
 
@@ -26,8 +33,24 @@ async function startRuntime(): Promise<Runtime> {
 }
 
 const runtime = (): Promise<Runtime> => (registry.runtime ??= startRuntime());
+const models = (): ModelService => (registry.models ??= createModelService());
+
+const modelsApi = {
+  configure(options: WorkerOptions): void {
+    registry.models ??= createModelService(options);
+  },
+  loadModels: (packUrl?: string) => models().load(packUrl),
+  modelStatuses: () => models().statuses(),
+  storage: () => models().storage(),
+  downloadModel: (id: string, onProgress: Parameters<ModelService['download']>[1]) => models().download(id, onProgress),
+  cancelDownload: (id: string) => models().cancelDownload(id),
+  importModelFile: (id: string, file: File, onProgress: Parameters<ModelService['importFile']>[2]) => models().importFile(id, file, onProgress),
+  deleteModel: (id: string) => models().deleteModel(id),
+  deleteAllModels: () => models().deleteAll(),
+};
 
 const api = {
+  ...modelsApi,
   async init(): Promise<Backend> {
     return (await runtime()).backend;
   },

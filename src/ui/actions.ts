@@ -1,13 +1,10 @@
-import { createEngineClient, type EngineClient } from '../../workers/engine-client';
 import { isAbortError } from '../errors';
 import { encodePng } from '../png';
 import { pngText } from './png-metadata';
+import { engine } from './engine';
 import { studio } from './store';
 
-let client: EngineClient | undefined;
 let current: AbortController | undefined;
-
-const engine = (): EngineClient => (client ??= createEngineClient());
 
 /** Starts the worker and shows which backend it got. */
 export async function connectEngine(): Promise<void> {

@@ -1,6 +1,7 @@
 import { useStore as useZustand } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { Backend } from '../runtime';
+import { EMPTY_MODELS, type ModelsState } from './models-state';
 
 export interface Settings {
   readonly prompt: string;
@@ -27,6 +28,7 @@ export interface StudioState {
   readonly backend?: Backend;
   readonly result?: Result;
   readonly error?: string | undefined;
+  readonly models: ModelsState;
 }
 
 export const DEFAULT_SETTINGS: Settings = { prompt: '', seed: 0, steps: 12 };
@@ -36,8 +38,12 @@ export const studio = createStore<StudioState>(() => ({
   settings: DEFAULT_SETTINGS,
   status: 'idle',
   progress: { step: 0, total: 0 },
+  models: EMPTY_MODELS,
 }));
 
 export const useStudio = <T>(select: (s: StudioState) => T): T => useZustand(studio, select);
 
 export const updateSettings = (patch: Partial<Settings>): void => studio.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+
+/** Merges `patch` into the models slice. */
+export const updateModels = (patch: (m: ModelsState) => Partial<ModelsState>): void => studio.setState((s) => ({ models: { ...s.models, ...patch(s.models) } }));

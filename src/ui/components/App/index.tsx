@@ -1,13 +1,16 @@
 import { useEffect } from 'react';
 import { cancel, connectEngine } from '../../actions';
+import { loadModels } from '../../models-actions';
 import { BackendStatus } from '../BackendStatus';
 import { Progress } from '../Progress';
 import { PromptForm } from '../PromptForm';
+import { ModelsPanel } from '../ModelsPanel';
 import { Result } from '../Result';
 
 export function App() {
   useEffect(() => {
     void connectEngine();
+    void loadModels(new URLSearchParams(location.search));
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && cancel();
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -22,6 +25,7 @@ export function App() {
       <PromptForm />
       <Progress />
       <Result />
+      <ModelsPanel />
     </main>
   );
 }

@@ -1,0 +1,50 @@
+import type { ModelEntry } from '../../../cache';
+import { cancelDownload, deleteModel, downloadModel, importModelFile } from '../../models-actions';
+import { isUnreachable } from '../../models-state';
+import { useStudio } from '../../store';
+import { FileDrop } from '../FileDrop';
+import { progressText, statusText } from './format';
+
+function FileList({ model }: { readonly model: ModelEntry }) {
+  return (
+    <ul className="files">
+      {model.files.map((f) => (
+        <li key={f.url}>
+          <code>{f.name}</code> {f.size !== undefined && `${f.size.toLocaleString('en')} bytes`}
+          {f.sha256 && <span className="sha"> sha256 {f.sha256}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** One model: its files, cache state, download/cancel/delete, progress, errors and the drop zone. */
+export function ModelRow({ model }: { readonly model: ModelEntry }) {
+  const status = useStudio((s) => s.models.statuses[model.id]);
+  const progress = useStudio((s) => s.models.progress[model.id]);
+  const busy = useStudio((s) => s.models.busy[model.id] ?? false);
+  const error = useStudio((s) => s.models.errors[model.id]);
+  const verified = status?.state === 'verified';
+  return (
+    <li className="model" aria-label={model.label} data-state={status?.state ?? 'absent'}>
+      <h3>{model.label}</h3>
+      <FileList model={model} />
+      <p className="model-status">{statusText(status)}</p>
+      {progress && <progress aria-label={`${model.label} download progress`} max={1} value={progress.fraction ?? 0} />}
+      {progress && <p className="model-progress">{progressText(progress)}</p>}
+      <div className="row">
+        <button type="button" disabled={busy || verified} onClick={() => void downloadModel(model.id)} aria-label={`Download ${model.label}`}>
+          {status?.state === 'partial' ? 'Resume' : 'Download'}
+        </button>
+        <button type="button" disabled={!busy} onClick={() => void cancelDownload(model.id)} aria-label={`Cancel download of ${model.label}`}>Cancel</button>
+        <button type="button" disabled={busy || status?.state === 'absent'} onClick={() => void deleteModel(model.id)} aria-label={`Delete ${model.label}`}>Delete</button>
+      </div>
+      {error && <p role="alert" className="error">{error}</p>}
+      {(isUnreachable(error) || !verified) && (
+        <FileDrop label={`Drop the file for ${model.label}`} disabled={busy} onFile={(file) => void importModelFile(model.id, file)}>
+          <span>{isUnreachable(error) ? 'Cannot fetch from the browser (CORS/offline): drop the file here instead.' : 'Or drop the file here.'}</span>
+        </FileDrop>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,22 @@
+import { formatBytes, type ModelStatus } from '../../../cache';
+import type { ModelProgress } from '../../../../workers/model-service';
+
+const PHASES = { rehashing: 'Checking the stored part', downloading: 'Downloading', verifying: 'Verifying', done: 'Converting' } as const;
+
+const seconds = (s: number): string => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
+
+/** "Downloading x.pt: 1.20 MB of 2.91 MB (41%), 3.2 MB/s, 1 s left". */
+export function progressText(p: ModelProgress): string {
+  const of = p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : '';
+  const pct = p.fraction !== undefined ? ` (${Math.floor(p.fraction * 100)}%)` : '';
+  const speed = p.bytesPerSecond > 0 ? `, ${formatBytes(p.bytesPerSecond)}/s` : '';
+  const eta = p.etaSeconds !== undefined && p.phase === 'downloading' ? `, ${seconds(p.etaSeconds)} left` : '';
+  return `${PHASES[p.phase]} ${p.fileName}: ${formatBytes(p.bytesDone)}${of}${pct}${speed}${eta}`;
+}
+
+export function statusText(status: ModelStatus | undefined): string {
+  if (!status || status.state === 'absent') return 'Not downloaded';
+  if (status.state === 'verified') return `Cached and verified (${formatBytes(status.bytesDone)})`;
+  const of = status.totalBytes !== undefined ? ` of ${formatBytes(status.totalBytes)}` : '';
+  return `Partly downloaded: ${formatBytes(status.bytesDone)}${of} (resumes)`;
+}

@@ -1,0 +1,68 @@
+import { proxy } from 'comlink';
+import { requestPersistence } from '../cache';
+import type { ModelProgress } from '../../workers/model-service';
+import { engine } from './engine';
+import { updateModels } from './store';
+
+const without = <T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> => {
+  const rest = { ...record };
+  delete rest[key];
+  return rest;
+};
+
+/** Re-reads every model's cache state and the storage estimate. */
+export async function refreshModels(): Promise<void> {
+  const api = engine().models();
+  const [statuses, storage] = await Promise.all([api.modelStatuses(), api.storage()]);
+  updateModels(() => ({ statuses: Object.fromEntries(statuses.map((s) => [s.id, s])), storage }));
+}
+
+/** Loads the manifest (the `?pack=` URL's, else the built-in one) and the cache state. */
+export async function loadModels(params: URLSearchParams): Promise<void> {
+  const api = engine().models();
+  const chunkKiB = Number(params.get('chunkKiB'));
+  if (chunkKiB > 0) await api.configure({ chunkBytes: chunkKiB * 1024 });
+  const view = await api.loadModels(params.get('pack') ?? undefined);
+  updateModels(() => ({ manifest: view.manifest, packError: view.packError }));
+  await refreshModels();
+}
+
+/** Runs one operation on a model: busy while it runs, its error kept for the row, the state re-read after. */
+async function withModel(id: string, op: () => Promise<void>): Promise<void> {
+  updateModels((m) => ({ busy: { ...m.busy, [id]: true }, errors: without(m.errors, id) }));
+  try {
+    await op();
+  } catch (err) {
+    updateModels((m) => ({ errors: { ...m.errors, [id]: (err as Error).message } }));
+  } finally {
+    updateModels((m) => ({ busy: without(m.busy, id), progress: without(m.progress, id) }));
+    await refreshModels().catch(() => undefined);
+  }
+}
+
+const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: { ...m.progress, [p.modelId]: p } })));
+
+export const downloadModel = (id: string): Promise<void> => withModel(id, () => engine().models().downloadModel(id, onProgress));
+
+export const cancelDownload = (id: string): Promise<void> => engine().models().cancelDownload(id);
+
+export const importModelFile = (id: string, file: File): Promise<void> => withModel(id, () => engine().models().importModelFile(id, file, onProgress));
+
+export const deleteModel = (id: string): Promise<void> => withModel(id, () => engine().models().deleteModel(id));
+
+export async function deleteAllModels(): Promise<void> {
+  try {
+    await engine().models().deleteAllModels();
+    updateModels(() => ({ error: undefined, errors: {} }));
+  } catch (err) {
+    updateModels(() => ({ error: (err as Error).message }));
+  }
+  await refreshModels();
+}
+
+/** `persist()` exists on the page only (not in workers). */
+export async function requestStoragePersistence(): Promise<void> {
+  const result = await requestPersistence(navigator.storage);
+  updateModels(() => ({ persistence: result.granted ? 'Storage is persistent: the browser will not evict the models.' : `Not persistent: ${result.reason ?? ''}` }));
+  await refreshModels();
+}

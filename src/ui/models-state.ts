@@ -1,0 +1,25 @@
+import type { ModelManifest, ModelStatus, StorageStatus } from '../cache';
+import type { ModelProgress } from '../../workers/model-service';
+
+/** The models panel's slice of the store. */
+export interface ModelsState {
+  readonly manifest?: ModelManifest;
+  /** Why the `?pack=` URL could not be used. */
+  readonly packError?: string | undefined;
+  readonly statuses: Readonly<Record<string, ModelStatus>>;
+  /** Transfers and imports in flight, by model id. */
+  readonly progress: Readonly<Record<string, ModelProgress>>;
+  /** Model ids with an operation running (download, import, conversion, delete). */
+  readonly busy: Readonly<Record<string, boolean>>;
+  /** The last failure per model, in words. */
+  readonly errors: Readonly<Record<string, string>>;
+  readonly storage?: StorageStatus;
+  readonly persistence?: string;
+  /** A failure not tied to one model (delete all, storage). */
+  readonly error?: string | undefined;
+}
+
+export const EMPTY_MODELS: ModelsState = { statuses: {}, progress: {}, busy: {}, errors: {} };
+
+/** A download that failed because the browser may not fetch the URL: the panel offers the drop zone. */
+export const isUnreachable = (message: string | undefined): boolean => Boolean(message?.includes('cannot be fetched from the browser'));

@@ -1,0 +1,148 @@
+import type { PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PickleWriter } from '../checkpoint/helpers/pickle-writer';
+import { torchZip } from '../checkpoint/helpers/torch-writer';
+import { describeWithFixtures, fixturePath } from '../fixtures';
+import { openStudio, serveApp, type Studio } from './browser';
+import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
+
+/** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
+const CHUNK = 256 * 1024;
+
+let app: PreviewServer;
+let appUrl: string;
+let models: ModelServer;
+
+const swinirM = hostFixture('swinir_M.pth', fixturePath('swinir', 'swinir_M.pth'));
+// A torch zip whose pickle asks for os.system: the reader must refuse it by name and run nothing.
+const hostile = { name: 'hostile.pth', bytes: torchZip({ storages: [], pickle: new PickleWriter().proto(2).global('os', 'system').str('echo pwned').stop().bytes() }) };
+const webPage = { name: 'page.pth', bytes: new TextEncoder().encode('<!doctype html><title>Sign in</title>'), contentType: 'text/html' };
+
+// Nothing listens on port 9 (discard): the browser cannot fetch it, as with a CORS refusal.
+const offline = { id: 'offline', kind: 'swinir', label: 'Offline model', format: 'checkpoint', files: [{ name: 'swinir_M.pth', role: 'weights', url: 'http://127.0.0.1:9/swinir_M.pth' }] };
+
+/** The pack: relative URLs resolve against its own URL, so the model server serves everything. */
+const pack = {
+  name: 'manifest.json',
+  contentType: 'application/json',
+  bytes: new TextEncoder().encode(JSON.stringify({
+    ...packOf([
+      { id: 'swinir-m-x4', kind: 'swinir', label: 'Test SwinIR-M', files: [{ ...swinirM, role: 'weights', sha256: sha256Hex(swinirM.bytes) }] },
+      { id: 'hostile', kind: 'swinir', label: 'Hostile file', files: [{ ...hostile, role: 'weights' }] },
+      { id: 'web-page', kind: 'swinir', label: 'Web page', files: [{ ...webPage, role: 'weights' }] },
+    ], [offline]),
+  })),
+};
+
+/** Every key of the studio's IndexedDB model cache (idb-keyval's database in workers/idb-store.ts). */
+const cacheKeys = (studio: Studio): Promise<string[]> =>
+  studio.page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('clip-diffusion-web');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const request = open.result.transaction('model-cache').objectStore('model-cache').getAllKeys();
+      request.onsuccess = () => (resolve(request.result.map(String)), open.result.close());
+      request.onerror = () => reject(request.error);
+    };
+  }));
+
+const row = (studio: Studio, label: string) => studio.page.getByRole('listitem', { name: label, exact: true });
+const stateOf = (studio: Studio, label: string) => row(studio, label).getAttribute('data-state');
+
+describeWithFixtures('models panel with a local model server', () => {
+  let studio: Studio;
+  beforeAll(async () => {
+    ({ server: app, url: appUrl } = await serveApp());
+    models = await serveModels([swinirM, hostile, webPage, pack]);
+    studio = await openStudio(`${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`, { webgpu: false });
+    await row(studio, 'Test SwinIR-M').waitFor();
+  });
+  afterAll(async () => {
+    await studio?.close();
+    await models?.close();
+    await app?.close();
+  });
+
+  it('lists the pack with sizes and digests', async () => {
+    expect(await studio.page.getByRole('heading', { name: 'Models: Test models' }).count()).toBe(1);
+    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain(`${swinirM.bytes.byteLength.toLocaleString('en')} bytes`);
+    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain(sha256Hex(swinirM.bytes));
+  });
+
+  it('resumes a download cut off midway with Range and verifies it', async () => {
+    models.cutOnce('swinir_M.pth', 1_500_000);
+    await studio.page.getByRole('button', { name: 'Download Test SwinIR-M' }).click();
+    await expect.poll(() => stateOf(studio, 'Test SwinIR-M'), { timeout: 120_000 }).toBe('verified');
+    await expect.poll(() => row(studio, 'Test SwinIR-M').getByRole('button', { name: /^Download/ }).isDisabled()).toBe(true);
+    const seen = models.requests.get('swinir_M.pth')!;
+    expect(seen[0]).toBe('full');
+    expect(seen).toHaveLength(2);
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(seen[1]!)?.[1]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt % CHUNK).toBe(0);
+    expect(resumedAt).toBeLessThanOrEqual(1_500_000);
+    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain('Cached and verified');
+    // The checkpoint was converted and its graph cached under its SHA-256, so later visits skip the conversion.
+    const graphs = (await cacheKeys(studio)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(swinirM.bytes)}`)}/`));
+    expect(graphs.some((k) => k.endsWith('/entry'))).toBe(true);
+    expect(graphs.some((k) => k.includes('swinir.onnx'))).toBe(true);
+  });
+
+  it('does not download again after a reload', async () => {
+    const before = models.requests.get('swinir_M.pth')!.length;
+    await studio.page.reload();
+    await expect.poll(() => stateOf(studio, 'Test SwinIR-M'), { timeout: 30_000 }).toBe('verified');
+    expect(models.requests.get('swinir_M.pth')).toHaveLength(before);
+  });
+
+  it('refuses a hostile checkpoint with a message and keeps nothing of it', async () => {
+    await studio.page.getByRole('button', { name: 'Download Hostile file' }).click();
+    const alert = row(studio, 'Hostile file').getByRole('alert');
+    await alert.waitFor({ timeout: 60_000 });
+    expect(await alert.textContent()).toMatch(/refused and removed from the cache: .*os/);
+    await expect.poll(() => stateOf(studio, 'Hostile file')).toBe('absent');
+    expect((await cacheKeys(studio)).filter((k) => k.includes('hostile.pth'))).toEqual([]);
+  });
+
+  it('refuses a web page served instead of the model', async () => {
+    await studio.page.getByRole('button', { name: 'Download Web page' }).click();
+    const alert = row(studio, 'Web page').getByRole('alert');
+    await alert.waitFor({ timeout: 60_000 });
+    expect(await alert.textContent()).toContain('answered with a web page (HTML)');
+    await expect.poll(() => stateOf(studio, 'Web page')).toBe('absent');
+    expect((await cacheKeys(studio)).filter((k) => k.includes('page.pth'))).toEqual([]);
+  });
+
+  it('offers the drop zone when the URL cannot be fetched, and imports the dropped file', async () => {
+    await studio.page.getByRole('button', { name: 'Download Offline model' }).click();
+    const offline = row(studio, 'Offline model');
+    await offline.getByText('Cannot fetch from the browser (CORS/offline)').waitFor({ timeout: 60_000 });
+    await offline.getByLabel('Drop the file for Offline model: file picker').setInputFiles({ name: 'swinir_M.pth', mimeType: 'application/octet-stream', buffer: Buffer.from(swinirM.bytes) });
+    await expect.poll(() => stateOf(studio, 'Offline model'), { timeout: 120_000 }).toBe('verified');
+  });
+
+  it('deletes one model, then all', async () => {
+    await studio.page.getByRole('button', { name: 'Delete Offline model' }).click();
+    await expect.poll(() => stateOf(studio, 'Offline model')).toBe('absent');
+    expect(await stateOf(studio, 'Test SwinIR-M')).toBe('verified');
+    await studio.page.getByRole('button', { name: 'Delete all cached models' }).click();
+    await expect.poll(() => stateOf(studio, 'Test SwinIR-M')).toBe('absent');
+    expect(await cacheKeys(studio)).toEqual([]);
+    expect(await studio.page.getByLabel('Storage').textContent()).toMatch(/Using .* of .* the browser allows/);
+    expect(studio.errors).toEqual([]);
+  });
+});
+
+describe('models panel without a pack', () => {
+  it('lists the built-in manifest', async () => {
+    const { server, url } = await serveApp();
+    const studio = await openStudio(url, { webgpu: false });
+    try {
+      await studio.page.getByRole('listitem', { name: 'CLIP ViT-B/16 (the seed default)' }).waitFor();
+      expect(await studio.page.getByRole('heading', { name: 'Models: Original models' }).count()).toBe(1);
+    } finally {
+      await studio.close();
+      await server.close();
+    }
+  });
+});

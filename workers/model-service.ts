@@ -1,0 +1,108 @@
+import { blobSource } from '../src/checkpoint';
+import {
+  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
+  type CachedGraph, type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+} from '../src/cache';
+import { CacheError, EngineError } from '../src/errors';
+import { idbStore } from './idb-store';
+import { convertedGraph } from './model-convert';
+
+export interface ModelsView {
+  readonly manifest: ModelManifest;
+  /** Why the pack given in the URL could not be used (the built-in manifest is shown instead). */
+  readonly packError?: string;
+}
+
+export interface ModelProgress extends DownloadProgress {
+  readonly modelId: string;
+  readonly fileName: string;
+}
+
+export interface ServiceOptions {
+  /** Chunk records' size; the e2e tests use a small one so a cut-off download resumes mid-file. */
+  readonly chunkBytes?: number;
+}
+
+/**
+ * The worker's side of the models panel: the manifest in use (built-in or a pack), the IndexedDB
+ * cache, downloads in flight (cancelled by model id, since an AbortSignal cannot cross to the
+ * worker) and conversion. A model is usable once every file is verified and its checkpoint
+ * converted; a conversion the reader refuses removes the model's files, so nothing of it is kept.
+ */
+// eslint-disable-next-line max-lines-per-function -- the service object: each method is a few lines over the shared state
+export function createModelService(options: ServiceOptions = {}) {
+  const store = idbStore();
+  const storage = self.navigator.storage as StorageManager | undefined;
+  const cache: ModelCache = createModelCache({ store, ...(storage ? { storage } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}) });
+  const downloads = new Map<string, AbortController>();
+  let manifest: ModelManifest = BUILTIN_MANIFEST;
+
+  const model = (id: string): ModelEntry => {
+    const found = findModel(manifest, id);
+    if (!found) throw new EngineError(`no model ${id} in the manifest ${manifest.name}`);
+    return found;
+  };
+
+  /** Converts a verified model, deleting it if the conversion is refused. */
+  const prepare = async (entry: ModelEntry): Promise<CachedGraph | undefined> => {
+    if (entry.format !== 'checkpoint') return undefined;
+    try {
+      return await convertedGraph({ cache, store, storage }, entry);
+    } catch (err) {
+      if (err instanceof CacheError && /quota|storage/i.test(err.message)) throw err;
+      await cache.deleteModel(entry);
+      throw new EngineError(`${entry.label} was refused and removed from the cache: ${(err as Error).message}`);
+    }
+  };
+
+  return {
+    async load(packUrl?: string): Promise<ModelsView> {
+      if (!packUrl) return { manifest };
+      try {
+        manifest = await fetchPack(fetch, packUrl);
+        return { manifest };
+      } catch (err) {
+        return { manifest, packError: (err as Error).message };
+      }
+    },
+    statuses: (): Promise<ModelStatus[]> => Promise.all(manifest.models.map((m) => cache.modelStatus(m))),
+    storage: (): Promise<StorageStatus> => storageStatus(storage),
+
+    async download(id: string, onProgress: (p: ModelProgress) => void): Promise<void> {
+      const entry = model(id);
+      const controller = new AbortController();
+      downloads.get(id)?.abort();
+      downloads.set(id, controller);
+      try {
+        for (const file of entry.files) {
+          await cache.download(file, { signal: controller.signal, onProgress: (p) => onProgress({ ...p, modelId: id, fileName: file.name }) });
+        }
+        await prepare(entry);
+      } finally {
+        if (downloads.get(id) === controller) downloads.delete(id);
+      }
+    },
+    cancelDownload(id: string): void {
+      downloads.get(id)?.abort();
+    },
+
+    /** A dropped or picked file, matched to the model's file of the same name (or its weights). */
+    async importFile(id: string, file: File, onProgress: (p: ModelProgress) => void): Promise<void> {
+      const entry = model(id);
+      const target = entry.files.find((f) => f.name === file.name) ?? entry.files.find((f) => f.role === 'weights');
+      if (!target) throw new EngineError(`${entry.label} has no file to import ${file.name} as`);
+      await cache.importFile(target, blobSource(file), { onProgress: (p) => onProgress({ ...p, modelId: id, fileName: target.name }) });
+      // A model with a config converts once both files are in, whichever came first.
+      const states = await Promise.all(entry.files.map((f) => cache.status(f.url)));
+      if (states.every((s) => s.state === 'verified')) await prepare(entry);
+    },
+
+    deleteModel: (id: string): Promise<void> => cache.deleteModel(model(id)),
+    deleteAll: (): Promise<void> => cache.deleteAll(),
+    /** The converted graphs of a verified model, for the sessions (converting on first use). */
+    graphs: (id: string): Promise<CachedGraph | undefined> => prepare(model(id)),
+    manifest: (): ModelManifest => manifest,
+  };
+}
+
+export type ModelService = ReturnType<typeof createModelService>;
