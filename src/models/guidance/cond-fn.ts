@@ -1,3 +1,4 @@
+import { throwIfAborted, type CancelSignal, SettingsError } from '../../errors';
 import type { HostTensor } from '../../runtime';
 import { clampGradRms } from '../../sampling/grad-clamp';
 import { guidanceFac, guidanceInput, type GuidanceScales } from '../../sampling/guidance-input';
@@ -24,6 +25,16 @@ export interface CondFnSetup {
   readonly rng: Rng;
   /** --clamp_grad (default on). */
   readonly clampGrad: boolean;
+  /**
+   * Cutouts per graph run (default: all of geometry.cutn). The guidance graph is built for this many;
+   * a cutn batch runs as sub-batches of its drawn parameters with clip_scale × k/cutn each, and the
+   * gradients and losses are summed: the mean over cutn cutouts is the k/cutn-weighted sum of the
+   * sub-batch means, so the result is upstream's (ViT-B/16 with 30 cutouts in one graph exceeds the
+   * 4 GiB wasm heap). Must divide cutn.
+   */
+  readonly subBatch?: number;
+  /** Checked between graph runs, so a cancel lands inside a step. */
+  readonly signal?: CancelSignal;
 }
 
 export interface GuidanceTerms {
@@ -39,20 +50,37 @@ export interface GuidanceTerms {
 
 const first = (t: HostTensor | undefined): number => Number((t!.data as Float32Array)[0]);
 
+/** Runs one cutn batch's parameters as sub-batches; adds their clip gradients into `xInGrad`, returns the batch's loss and the last run. */
+async function cutnBatch(setup: CondFnSetup, guidance: RunGraph, common: Record<string, HostTensor>, xInGrad: Float32Array): Promise<{ loss: number; last: Record<string, HostTensor> }> {
+  const { cutn } = setup.geometry;
+  const k = setup.subBatch ?? cutn;
+  if (!Number.isInteger(k) || k < 1 || cutn % k !== 0) throw new SettingsError(`guidance sub-batch ${k} must be a positive divisor of cutn ${cutn}`);
+  const params = drawCutouts(setup.rng, setup.geometry, setup.skipAugs, perspectiveCoefficients);
+  const scales = scaleFeeds({ ...setup.scales, clipGuidanceScale: (setup.scales.clipGuidanceScale * k) / cutn }, setup.cutnBatches);
+  let loss = 0;
+  let last: Record<string, HostTensor> = {};
+  for (let start = 0; start < cutn; start += k) {
+    throwIfAborted(setup.signal, 'guidance');
+    last = await guidance({ ...common, ...scales, ...cutoutFeeds(params.slice(start, start + k), { ...setup.geometry, cutn: k }) });
+    const g = last.grad_clip!.data as Float32Array;
+    for (let i = 0; i < g.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + g[i]!);
+    loss += k === cutn ? first(last.clip_loss) : Math.fround((first(last.clip_loss) * k) / cutn);
+  }
+  return { loss: Math.fround(loss), last };
+}
+
 /** cond_fn steps 3–9 (spec §7): x_in, cutn batches of fresh cutouts through the guidance graph, the other terms. */
 export async function guidanceTerms(setup: CondFnSetup, guidance: RunGraph, x: Float32Array, predXstart: Float32Array, index: number): Promise<GuidanceTerms> {
   const xIn = guidanceInput(predXstart, x, guidanceFac(setup.schedule, index));
   const shape = [1, 3, setup.geometry.height, setup.geometry.width];
-  const common = { x_in: hostTensor('float32', shape, xIn), pred_xstart: hostTensor('float32', shape, predXstart), target_embeds: setup.targets.embeds, target_weights: setup.targets.weights, ...scaleFeeds(setup.scales, setup.cutnBatches) };
+  const common = { x_in: hostTensor('float32', shape, xIn), pred_xstart: hostTensor('float32', shape, predXstart), target_embeds: setup.targets.embeds, target_weights: setup.targets.weights };
   const xInGrad = new Float32Array(xIn.length);
   const clipLosses: number[] = [];
   let last: Record<string, HostTensor> = {};
   for (let b = 0; b < setup.cutnBatches; b++) {
-    const params = drawCutouts(setup.rng, setup.geometry, setup.skipAugs, perspectiveCoefficients);
-    last = await guidance({ ...common, ...cutoutFeeds(params, setup.geometry) });
-    const g = last.grad_clip!.data as Float32Array;
-    for (let i = 0; i < g.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + g[i]!);
-    clipLosses.push(first(last.clip_loss));
+    const batch = await cutnBatch(setup, guidance, common, xInGrad);
+    clipLosses.push(batch.loss);
+    last = batch.last;
   }
   const other = last.grad_other!.data as Float32Array;
   for (let i = 0; i < other.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + other[i]!);
@@ -74,6 +102,7 @@ export interface CondFnResult extends GuidanceTerms {
  */
 export async function clipCondFn(setup: CondFnSetup, guidance: RunGraph, predXstartVjp: (cotangent: Float32Array) => Promise<Float32Array>, x: Float32Array, predXstart: Float32Array, index: number): Promise<CondFnResult> {
   const terms = await guidanceTerms(setup, guidance, x, predXstart, index);
+  throwIfAborted(setup.signal, 'guidance');
   const fac = guidanceFac(setup.schedule, index);
   const [a, b] = [Math.fround(fac), Math.fround(1 - fac)];
   const throughUnet = await predXstartVjp(terms.xInGrad.map((g) => Math.fround(g * a)));

@@ -1,0 +1,72 @@
+import type { ClipArchitecture, ClipTokenizer, LoadedClip } from '../clip/index';
+import { createClipTokenizer } from '../clip/index';
+import type { SwinIRConfig, SwinIRModel } from '../swinir/index';
+import { expectedShapes } from '../swinir/index';
+import { resolveConfig, unetParameterShapes, type UnetConfig } from '../unet/index';
+import { ArrayWeights } from '../weights';
+import { seededArrays } from './seeded';
+import { demoVocabularyGz } from './vocabulary';
+
+/** What the UI shows next to demo results: the weights are random, the images are noise-like patterns. */
+export const DEMO_LABEL = 'Demo models: tiny networks with random (seeded) weights, not trained. They show the pipeline working offline; the images do not depict the prompt.';
+
+/** A 64-px UNet with the art model's layout in miniature (learned sigma, linear schedule, rescaled timesteps). */
+const DEMO_UNET_FLAGS = {
+  image_size: 64, num_channels: 32, num_res_blocks: 1, channel_mult: '1,2,2', attention_resolutions: '16', num_heads: 1,
+  learn_sigma: true, class_cond: false, use_scale_shift_norm: false, use_fp16: false, noise_schedule: 'linear', rescale_timesteps: true, rescale_learned_sigmas: true,
+};
+
+/** A ViT CLIP at 64 px with 16-px patches, width 64 (one head, as build_model infers heads = width // 64), two layers per tower. */
+export const DEMO_CLIP: ClipArchitecture = {
+  embedDim: 32, imageResolution: 64, visionLayers: 2, visionWidth: 64, visionPatchSize: 16, visionHeads: 1,
+  contextLength: 77, vocabSize: 49408, textWidth: 64, textHeads: 1, textLayers: 2, activation: 'quick_gelu', layerNormEps: 1e-5,
+};
+
+/** SwinIR real-SR in the fixtures' M miniature (two stages of two blocks, width 24, 1conv). */
+const DEMO_SWINIR: SwinIRConfig = {
+  inChans: 3, embedDim: 24, depths: [2, 2], numHeads: [2, 2], windowSize: 8, mlpHidden: 48, shifted: [[false, true], [false, true]], resiConnection: '1conv', numFeat: 64, upscale: 4,
+};
+
+const BLOCK: readonly [string, (w: number) => number[]][] = [
+  ['attn.in_proj_weight', (w) => [3 * w, w]], ['attn.in_proj_bias', (w) => [3 * w]], ['attn.out_proj.weight', (w) => [w, w]], ['attn.out_proj.bias', (w) => [w]],
+  ['ln_1.weight', (w) => [w]], ['ln_1.bias', (w) => [w]], ['mlp.c_fc.weight', (w) => [4 * w, w]], ['mlp.c_fc.bias', (w) => [4 * w]],
+  ['mlp.c_proj.weight', (w) => [w, 4 * w]], ['mlp.c_proj.bias', (w) => [w]], ['ln_2.weight', (w) => [w]], ['ln_2.bias', (w) => [w]],
+];
+
+/** The state dict names and shapes build_model reads for a ViT CLIP (logit_scale omitted: unused). */
+function clipShapes(a: ClipArchitecture): [string, number[]][] {
+  const [v, t] = [a.visionWidth, a.textWidth];
+  const grid = a.imageResolution / a.visionPatchSize;
+  const tower = (prefix: string, layers: number, w: number) => Array.from({ length: layers }, (_, i) => BLOCK.map(([n, s]): [string, number[]] => [`${prefix}${i}.${n}`, s(w)])).flat();
+  return [
+    ['token_embedding.weight', [a.vocabSize, t]], ['positional_embedding', [a.contextLength, t]], ['ln_final.weight', [t]], ['ln_final.bias', [t]], ['text_projection', [t, a.embedDim]],
+    ['visual.conv1.weight', [v, 3, a.visionPatchSize, a.visionPatchSize]], ['visual.class_embedding', [v]], ['visual.positional_embedding', [grid * grid + 1, v]],
+    ['visual.ln_pre.weight', [v]], ['visual.ln_pre.bias', [v]], ['visual.ln_post.weight', [v]], ['visual.ln_post.bias', [v]], ['visual.proj', [v, a.embedDim]],
+    ...tower('transformer.resblocks.', a.textLayers, t), ...tower('visual.transformer.resblocks.', a.visionLayers, v),
+  ];
+}
+
+export interface DemoPack {
+  readonly label: string;
+  readonly unet: { readonly config: UnetConfig; readonly weights: ArrayWeights };
+  readonly clip: LoadedClip;
+  readonly tokenizer: ClipTokenizer;
+  /** Only the M variant: the demo has no L model. */
+  readonly swinir: { readonly M: SwinIRModel };
+}
+
+/**
+ * The built-in demo models (pure, deterministic, about a second): a 64-px UNet, a tiny ViT CLIP
+ * with a synthetic vocabulary and a tiny SwinIR, all with seeded random weights. The result plugs
+ * into the pipeline's ModelSources as it is.
+ */
+export function buildDemoPack(): DemoPack {
+  const config = resolveConfig(DEMO_UNET_FLAGS);
+  const unet = new ArrayWeights(seededArrays(unetParameterShapes(config), 1), 'demo UNet');
+  const clip: LoadedClip = { architecture: DEMO_CLIP, weights: seededArrays(clipShapes(DEMO_CLIP), 2) };
+  const swinir: SwinIRModel = { config: DEMO_SWINIR, weights: new ArrayWeights(seededArrays(expectedShapes(DEMO_SWINIR), 3), 'demo SwinIR') };
+  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir } };
+}
+
+/** Settings that keep the demo to seconds on wasm (fewer steps and cutouts than sample.py's defaults). */
+export const DEMO_SETTINGS = { sampling: 'ddim25', skipTimesteps: 5, cutn: 8, cutnBatches: 1 } as const;

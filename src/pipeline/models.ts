@@ -1,0 +1,115 @@
+import { optimize, serialize, type Graph } from '../graph';
+import { buildTextEncoderGraph, type ClipTokenizer, type LoadedClip } from '../models/clip/index';
+import { buildGuidanceGraph, buildImagePromptGraph, type LossFn } from '../models/guidance/index';
+import { createSwinIRUpscaler, type SwinIRModel, type SwinIRUpscaler } from '../models/swinir/index';
+import { buildGuidedUnetGraph, buildUnetGraph, type UnetConfig } from '../models/unet/index';
+import type { WeightSource } from '../models/weights';
+import type { Runtime, Session } from '../runtime';
+
+/** The graphs a generation runs; the options are what the graph is built for. */
+export type GraphSpec =
+  | { readonly kind: 'unet' }
+  | { readonly kind: 'unet_guided' }
+  | { readonly kind: 'clip_text' }
+  | { readonly kind: 'guidance'; readonly cutn: number; readonly targets: number; readonly lossFn: LossFn; readonly augment: boolean }
+  | { readonly kind: 'image_prompt'; readonly height: number; readonly width: number; readonly cutn: number; readonly augment: boolean };
+
+/** A session as generate() uses it. */
+export type RunSession = Pick<Session, 'run'>;
+
+/** The models' architectures and parameters (from checkpoints, or the demo pack's seeded ones). */
+export interface ModelSources {
+  readonly unet: { readonly config: UnetConfig; readonly weights: WeightSource };
+  readonly clip: LoadedClip;
+  readonly tokenizer: ClipTokenizer;
+  /** SwinIR real-SR x4, M (`--sr_model_path`) and/or L (`--large_sr`). */
+  readonly swinir?: Partial<Record<'M' | 'L', SwinIRModel>>;
+}
+
+/**
+ * What generate() needs: sessions for the graphs it asks for, at the UNet's native size. The
+ * bundle owns them: whoever created it disposes it; generate() only releases the set-up graphs
+ * (text and image-prompt encoders) once the targets are made.
+ */
+export interface LoadedModels {
+  readonly imageSize: number;
+  /** CLIP's input resolution (cutout size). */
+  readonly cutSize: number;
+  readonly tokenizer: ClipTokenizer;
+  /** Largest cutout count per guidance run (wasm heap); a cutn batch runs as sub-batches dividing cutn. */
+  readonly maxCutoutsPerRun: number;
+  session(spec: GraphSpec): Promise<RunSession>;
+  release(spec: GraphSpec): Promise<void>;
+  readonly upscalers: Partial<Record<'M' | 'L', SwinIRUpscaler>>;
+  dispose(): Promise<void>;
+}
+
+/** Turns a graph into ONNX bytes; the CLI passes one that caches converted graphs on disk. */
+export type GraphBytes = (spec: GraphSpec, build: () => Graph) => Promise<Uint8Array>;
+
+export interface LoadModelsOptions {
+  readonly graphBytes?: GraphBytes;
+  /** Default 10: ViT-B/16's gradient for 30 cutouts in one graph exceeds the 4 GiB wasm heap. */
+  readonly maxCutoutsPerRun?: number;
+}
+
+export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
+
+/** The graph a spec names, built from the sources (no weights copied: constants reference the arrays). */
+export function buildGraph(sources: ModelSources, spec: GraphSpec): Graph {
+  const { unet, clip } = sources;
+  switch (spec.kind) {
+    case 'unet':
+      return buildUnetGraph(unet.config, unet.weights);
+    case 'unet_guided':
+      return buildGuidedUnetGraph(unet.config, unet.weights);
+    case 'clip_text':
+      return buildTextEncoderGraph(clip.weights, clip.architecture);
+    case 'guidance':
+      return buildGuidanceGraph(clip, { image: { height: unet.config.imageSize, width: unet.config.imageSize }, cutn: spec.cutn, targets: spec.targets, lossFn: spec.lossFn, augment: spec.augment });
+    case 'image_prompt':
+      return buildImagePromptGraph(clip, { image: { height: spec.height, width: spec.width }, cutn: spec.cutn, augment: spec.augment });
+  }
+}
+
+export const specKey = (spec: GraphSpec): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/** LoadedModels over a runtime: one session per distinct spec, created on first use. */
+export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
+  const graphBytes = options.graphBytes ?? defaultGraphBytes;
+  const sessions = new Map<string, Promise<Session>>();
+  const upscalers: Partial<Record<'M' | 'L', SwinIRUpscaler>> = {};
+  for (const variant of ['M', 'L'] as const) {
+    const model = sources.swinir?.[variant];
+    if (model) upscalers[variant] = createSwinIRUpscaler(runtime, model);
+  }
+  const release = async (spec: GraphSpec) => {
+    const held = sessions.get(specKey(spec));
+    sessions.delete(specKey(spec));
+    if (held) await (await held).dispose();
+  };
+  return {
+    imageSize: sources.unet.config.imageSize,
+    cutSize: sources.clip.architecture.imageResolution,
+    tokenizer: sources.tokenizer,
+    maxCutoutsPerRun: options.maxCutoutsPerRun ?? 10,
+    upscalers,
+    session(spec) {
+      const key = specKey(spec);
+      let held = sessions.get(key);
+      if (!held) {
+        held = graphBytes(spec, () => buildGraph(sources, spec)).then((bytes) => runtime.createSession(bytes));
+        sessions.set(key, held);
+        held.catch(() => sessions.delete(key));
+      }
+      return held;
+    },
+    release,
+    async dispose() {
+      const held = [...sessions.values()];
+      sessions.clear();
+      await Promise.allSettled(held.map(async (s) => (await s).dispose()));
+      await Promise.all(Object.values(upscalers).map((u) => u.dispose()));
+    },
+  };
+}

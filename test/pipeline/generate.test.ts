@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDemoPack, type DemoPack } from '../../src/models/demo/index';
+import { defaultSettings, generate, loadModels, type GenerationEvent, type GenerationSettings } from '../../src/pipeline/index';
+import { wasmRuntime } from '../helpers/ort';
+
+/** 3 DDIM steps, 4 cutouts run as 2 sub-batches of 2: seconds on wasm. */
+const FAST: GenerationSettings = { ...defaultSettings, prompts: ['a lighthouse at dusk:2', 'blurry:-0.5'], sampling: 'ddim10', skipTimesteps: 7, cutn: 4, cutnBatches: 1, seed: 3 };
+
+describe('generate with the demo pack', () => {
+  let pack: DemoPack;
+  beforeAll(() => {
+    pack = buildDemoPack();
+  });
+
+  it('gives the same image for the same seed, another for another seed, with step progress and previews', async () => {
+    const models = loadModels(wasmRuntime(), pack, { maxCutoutsPerRun: 2 });
+    try {
+      const events: GenerationEvent[] = [];
+      const [a] = await generate(FAST, models, { onProgress: (e) => events.push(e), previewEvery: 2 });
+      const [b] = await generate(FAST, models);
+      const [c] = await generate({ ...FAST, seed: 4 }, models);
+      expect(a!.rgba).toEqual(b!.rgba);
+      expect(a!.rgba).not.toEqual(c!.rgba);
+      expect(a!.image.height).toBe(64);
+      const steps = events.filter((e) => e.type === 'step');
+      expect(steps.map((e) => e.timestep)).toEqual([200, 100, 0]);
+      expect(steps.map((e) => e.doneSteps)).toEqual([1, 2, 3]);
+      expect(steps.map((e) => e.preview !== undefined)).toEqual([true, false, true]);
+      expect(steps.every((e) => e.losses && e.losses.clip.length === 1 && Number.isFinite(e.losses.tv))).toBe(true);
+      // The last preview is the final image (the last step's unguided x̂0, spec §9).
+      expect(steps[2]!.preview!.rgba).toEqual(a!.rgba);
+    } finally {
+      await models.dispose();
+    }
+  }, 120_000);
+
+  it('upscales with SwinIR when asked, reports tiles, honours batch_size and says the init loss is off', async () => {
+    const models = loadModels(wasmRuntime(), pack);
+    try {
+      const events: GenerationEvent[] = [];
+      const init = { width: 80, height: 64, data: new Uint8ClampedArray(80 * 64 * 4).fill(200) };
+      const images = await generate({ ...FAST, sampling: 'ddim5', skipTimesteps: 3, batchSize: 2, upscale: 'M', initImage: init }, models, { onProgress: (e) => events.push(e) });
+      expect(images.map((i) => [i.sample, i.batchIndex])).toEqual([[0, 0], [0, 1]]);
+      expect(images[0]!.sr!.image.height).toBe(256);
+      expect(images[0]!.rgba).not.toEqual(images[1]!.rgba);
+      expect(events.filter((e) => e.type === 'upscale').length).toBeGreaterThanOrEqual(2);
+      expect(events[0]).toMatchObject({ type: 'notice' });
+    } finally {
+      await models.dispose();
+    }
+  }, 120_000);
+
+  it('stops inside a step when the signal is aborted', async () => {
+    const models = loadModels(wasmRuntime(), pack, { maxCutoutsPerRun: 1 });
+    const controller = new AbortController();
+    let runs = 0;
+    const counting = { ...models, session: async (spec: Parameters<typeof models.session>[0]) => {
+      const s = await models.session(spec);
+      return spec.kind === 'guidance' ? { run: (f: Parameters<typeof s.run>[0]) => ((runs += 1) === 2 && controller.abort(), s.run(f)) } : s;
+    } };
+    try {
+      await expect(generate(FAST, counting, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      expect(runs).toBe(2);
+    } finally {
+      await models.dispose();
+    }
+  }, 120_000);
+});
