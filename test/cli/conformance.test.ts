@@ -75,5 +75,6 @@ describeWithFixtures('conformance runner on the shared fixtures', () => {
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(failed).toBe(0);
     expect(cannotRun).toEqual([]);
-  });
+    // Every group's model checks, the guidance e2e sampler run (45 guided steps) included.
+  }, 240_000);
 });
