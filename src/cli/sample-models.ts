@@ -1,0 +1,57 @@
+import { readFile, stat } from 'node:fs/promises';
+import { openCheckpoint } from '../checkpoint/index';
+import { SettingsError } from '../errors';
+import { clipModelName, createClipTokenizer, loadClip } from '../models/clip/index';
+import { buildDemoPack } from '../models/demo/index';
+import { loadSwinIR } from '../models/swinir/index';
+import { loadUnetWeights, parseModelConfigYaml, resolveConfig } from '../models/unet/index';
+import type { GraphSpec, ModelSources } from '../pipeline/index';
+import { withFileSource } from './file-source';
+import { fileSha256, type GraphOrigin } from './graph-store';
+import type { SampleFiles } from './sample-args';
+
+export interface LoadedSources {
+  readonly sources: ModelSources;
+  /** Where each graph comes from, for the graph cache; absent for the demo pack (built in memory). */
+  readonly originOf?: (spec: GraphSpec) => GraphOrigin;
+  readonly notes: readonly string[];
+}
+
+function required(value: string | undefined, flag: string, why: string): string {
+  if (value === undefined) throw new SettingsError(`${flag} is required ${why}`);
+  return value;
+}
+
+async function origin(path: string, options: unknown): Promise<GraphOrigin> {
+  return { sha256: await fileSha256(path), size: (await stat(path)).size, options };
+}
+
+/**
+ * The models of a real run from their files: the UNet checkpoint with its yaml (as sample.py needs
+ * --model_config), a CLIP checkpoint file (upstream downloads by --clip_model name; we read a file and
+ * check it is that model), CLIP's BPE vocabulary, and SwinIR when --sr_model_path is given.
+ */
+export async function loadSources(files: SampleFiles): Promise<LoadedSources> {
+  const checkpoint = required(files.checkpoint, '--checkpoint', '(the diffusion model file, e.g. 256x256_clip_diffusion_art.pt)');
+  const yamlPath = required(files.modelConfig, '--model_config', '(as in sample.py, e.g. configs/256x256_clip_diffusion_art.yaml)');
+  const clipPath = required(files.clipCheckpoint, '--clip_checkpoint', '(a CLIP checkpoint file: OpenAI .pt or HF model.safetensors)');
+  const vocabPath = required(files.clipVocab, '--clip_vocab', '(bpe_simple_vocab_16e6.txt.gz from the CLIP repository)');
+  const config = resolveConfig(parseModelConfigYaml(await readFile(yamlPath, 'utf8')));
+  const weights = await withFileSource(checkpoint, async (s) => loadUnetWeights(await openCheckpoint(s), config, checkpoint));
+  const clip = await withFileSource(clipPath, async (s) => loadClip(await openCheckpoint(s)));
+  const name = clipModelName(clip.architecture);
+  const notes = name === files.clipModel ? [] : [`--clip_model ${files.clipModel}: the CLIP file is ${name}; using the file`];
+  const swinir = files.srModelPath ? await withFileSource(files.srModelPath, (s) => loadSwinIR(s, { largeSr: files.largeSr, label: files.srModelPath! })) : undefined;
+  const [unetOrigin, clipOrigin] = await Promise.all([origin(checkpoint, config), origin(clipPath, clip.architecture)]);
+  return {
+    sources: { unet: { config, weights }, clip, tokenizer: createClipTokenizer(new Uint8Array(await readFile(vocabPath))), ...(swinir && { swinir: files.largeSr ? { L: swinir } : { M: swinir } }) },
+    originOf: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetOrigin : clipOrigin),
+    notes,
+  };
+}
+
+/** --demo: the built-in pack (tiny random models), labelled. */
+export function demoSources(): LoadedSources {
+  const pack = buildDemoPack();
+  return { sources: pack, notes: [pack.label] };
+}

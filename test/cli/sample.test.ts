@@ -1,0 +1,62 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { run, usage } from '../../src/cli/commands/sample';
+import { decodePng } from '../../src/png/index';
+import { describeWithFixtures, fixturePath } from '../fixtures';
+
+const MODELS = [
+  '--checkpoint', fixturePath('unet', 'unet_A.pt'), '--model_config', fixturePath('unet', 'unet_A.yaml'),
+  '--clip_checkpoint', fixturePath('clip', 'clip_jit.pt'), '--clip_vocab', fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'),
+  '--sr_model_path', fixturePath('swinir', 'swinir_M.pth'),
+];
+/** ddim25 with 22 skipped: 3 steps at t = 80, 40, 0; 2 cutouts in one batch. */
+const FAST = ['--sampling', 'ddim25', '--skip_timesteps', '22', '--cutn', '2', '--cutn_batches', '1', '--threads', '1'];
+
+describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, SwinIR M)', () => {
+  let dir: string;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sample-'));
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the SwinIR image, the per-step images and the graph cache; a second run reuses the cache and gives the same image', async () => {
+    const out = join(dir, 'out');
+    const args = ['a lighthouse:2', 'fog:-0.5', ...MODELS, ...FAST, '--save_steps', '--output_dir', out, '--cache_dir', join(dir, 'cache')];
+    expect(await run(args)).toBe(0);
+    const names = (await readdir(out)).sort();
+    expect(names.filter((n) => /^image0_\d{6}-\d{6}_\d{6}\.png$/.test(n))).toHaveLength(1);
+    const image = decodePng(new Uint8Array(await readFile(join(out, names.find((n) => n.startsWith('image0_'))!))));
+    expect([image.width, image.height]).toEqual([128, 128]);
+    const steps = (await readdir(join(out, 'sample0_output0_steps'))).sort();
+    expect(steps).toEqual(['output0_step0.png', 'output0_step1.png', 'output0_step2.png']);
+    expect(decodePng(new Uint8Array(await readFile(join(out, 'sample0_output0_steps', steps[2]!)))).width).toBe(32);
+    expect((await readdir(join(dir, 'cache'))).filter((n) => n.endsWith('.onnx')).length).toBe(4);
+    expect(logs.filter((l) => l.startsWith('converted'))).toHaveLength(4);
+
+    logs.length = 0;
+    const again = join(dir, 'again');
+    expect(await run([...args.slice(0, -4), '--output_dir', again, '--cache_dir', join(dir, 'cache')])).toBe(0);
+    expect(logs.filter((l) => l.startsWith('converted'))).toHaveLength(0);
+    const second = (await readdir(again)).find((n) => n.startsWith('image0_'))!;
+    expect(decodePng(new Uint8Array(await readFile(join(again, second)))).data).toEqual(image.data);
+  }, 180_000);
+
+  it('honours --batch_size with one file per image, and refuses ddim150 and zero-sum weights clearly', async () => {
+    const out = join(dir, 'batch');
+    expect(await run(['a lighthouse', ...MODELS.slice(0, 8), ...FAST, '--batch_size', '2', '--output_dir', out, '--cache_dir', join(dir, 'cache')])).toBe(0);
+    expect((await readdir(out)).map((n) => n.replace(/_\d{6}-.*/, '')).sort()).toEqual(['image0_0', 'image0_1']);
+    await expect(run(['x', ...MODELS, '--sampling', 'ddim150'])).rejects.toThrow(/ddim150.*no integer stride/);
+    await expect(run(['x:1', 'y:-1', ...MODELS, ...FAST])).rejects.toThrow(/sum/);
+    await expect(run(['x', '--demo', '--bogus'])).rejects.toThrow(/unknown option --bogus/);
+    expect(usage).toMatch(/init_image works/);
+    expect(usage).toMatch(/batch_size is honoured/);
+    expect(usage).toMatch(/ddim150 is refused/);
+  }, 180_000);
+});
