@@ -34,7 +34,7 @@ const BLOCK: readonly [string, (w: number) => number[]][] = [
 ];
 
 /** The state dict names and shapes build_model reads for a ViT CLIP (logit_scale omitted: unused). */
-function clipShapes(a: ClipArchitecture): [string, number[]][] {
+export function clipShapes(a: ClipArchitecture): [string, number[]][] {
   const [v, t] = [a.visionWidth, a.textWidth];
   const grid = a.imageResolution / a.visionPatchSize;
   const tower = (prefix: string, layers: number, w: number) => Array.from({ length: layers }, (_, i) => BLOCK.map(([n, s]): [string, number[]] => [`${prefix}${i}.${n}`, s(w)])).flat();

@@ -1,0 +1,121 @@
+import * as ort from 'onnxruntime-web';
+import { optimize, serialize, type Graph } from '../src/graph';
+import type { ClipArchitecture } from '../src/models/clip/index';
+import { clipShapes, seededArrays } from '../src/models/demo/index';
+import { buildGuidanceGraph } from '../src/models/guidance/index';
+import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
+import { ArrayWeights } from '../src/models/weights';
+import { guidedModel, subBatchOf, type RunSession } from '../src/pipeline/index';
+import { createRuntime, hostTensor, type Runtime, type Session } from '../src/runtime';
+import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
+import type { Benchmark, Figure } from './run';
+
+const THREADS = 2;
+const SIZE = 256;
+const SHAPE = [1, 3, SIZE, SIZE] as const;
+
+/** ViT-B/16 as build_model infers it from OpenAI's ViT-B-16.pt. */
+const VIT_B16: ClipArchitecture = {
+  embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionPatchSize: 16, visionHeads: 12,
+  contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12, activation: 'quick_gelu', layerNormEps: 1e-5,
+};
+
+type Kind = 'unet' | 'unet_guided' | 'guidance';
+
+/**
+ * Sessions held one at a time: the UNet forward, its VJP form and ViT-B/16's guidance gradient do
+ * not fit the 4 GiB wasm32 heap of one onnxruntime instance together, so a run of another graph
+ * first releases the one held. Run and session-creation times are kept apart.
+ */
+function oneAtATime(runtime: Runtime, models: Record<Kind, Uint8Array>) {
+  let held: { kind: Kind; session: Session } | undefined;
+  const ms: Record<Kind | 'sessions', number> = { unet: 0, unet_guided: 0, guidance: 0, sessions: 0 };
+  const session = (kind: Kind): RunSession => ({
+    async run(feeds) {
+      if (held?.kind !== kind) {
+        await held?.session.dispose();
+        held = undefined;
+        const t0 = performance.now();
+        held = { kind, session: await runtime.createSession(models[kind]) };
+        ms.sessions += performance.now() - t0;
+      }
+      const t1 = performance.now();
+      const out = await held.session.run(feeds);
+      ms[kind] += performance.now() - t1;
+      return out;
+    },
+  });
+  return { session, ms, dispose: () => held?.session.dispose() };
+}
+
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const result = await work();
+    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const bytesOf = (graph: Graph): Uint8Array => serialize(optimize(graph));
+
+/** One guided DDIM step at the first default step (index 44, t = 880) through the pipeline's guided model. */
+async function oneStep(models: Record<Kind, Uint8Array>, cutn: number, batches: number, sub: number) {
+  const sessions = oneAtATime(createRuntime(ort, { threads: THREADS }), models);
+  const schedule = createSchedule({ steps: 1000, respacing: 'ddim50' });
+  const rng = createRng(7);
+  const x = rng.fillNormal(new Float32Array(3 * SIZE * SIZE));
+  const targets = { embeds: hostTensor('float32', [2, 512], rng.fillNormal(new Float32Array(1024))), weights: hostTensor('float32', [2], Float32Array.of(1.3333334, -0.33333334)) };
+  const scales = applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 0, initScale: 0 }, 50);
+  const setup = { schedule, geometry: { height: SIZE, width: SIZE, cutSize: 224, cutn }, cutnBatches: batches, skipAugs: false, scales, targets, rng, clampGrad: true, subBatch: sub };
+  const { model, condFn } = guidedModel({ unet: sessions.session('unet'), unetGuided: sessions.session('unet_guided'), guidance: sessions.session('guidance') }, setup, SHAPE);
+  const index = 44;
+  const t = modelTimestep(schedule, index);
+  try {
+    const t0 = performance.now();
+    const out = await model(x, t, { step: 0, index });
+    const c = coefficientsAt(schedule, index);
+    const predXstart = predXstartOf(c, x, splitModelOutput(out, SHAPE).eps, false);
+    const condGrad = await condFn(x, t, { step: 0, index });
+    ddimStep({ c, x, predXstart, eta: 0, noise: rng.fillNormal(new Float32Array(x.length)), condGrad });
+    return { totalMs: performance.now() - t0, ms: { ...sessions.ms } };
+  } finally {
+    await sessions.dispose();
+  }
+}
+
+const s = (ms: number): Figure => ({ value: +(ms / 1000).toFixed(1), unit: 's' });
+
+const bench: Benchmark = {
+  description: 'one guided sampling step at the seed defaults (256², art UNet and ViT-B/16 with seeded weights, augmented cutouts, sub-batched guidance) on the wasm EP in Node',
+  async run(args) {
+    const configs = args.length > 0 ? [[Number(args[0]), Number(args[1] ?? 1), Number(args[2] ?? 10)]] : [[30, 4, 10], [16, 1, 8]];
+    const config = resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
+    const unetWeights = new ArrayWeights(seededArrays(unetParameterShapes(config), 11), 'seeded UNet');
+    const clip = { architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) };
+    const figures: Record<string, Figure> = {};
+    const notes = ['taken on a shared 2-core machine under contention from other engineers: timings are noisy', 'one ORT wasm instance cannot hold the UNet forward, its VJP graph and the ViT-B/16 guidance graph at once (4 GiB heap): sessions are held one at a time, creation timed apart'];
+    for (const [cutn, batches, limit] of configs as [number, number, number][]) {
+      const sub = subBatchOf(cutn, limit);
+      const models = {
+        unet: bytesOf(buildUnetGraph(config, unetWeights)), unet_guided: bytesOf(buildGuidedUnetGraph(config, unetWeights)),
+        guidance: bytesOf(buildGuidanceGraph(clip, { image: { height: SIZE, width: SIZE }, cutn: sub, targets: 2, lossFn: 'spherical', augment: true })),
+      };
+      const { result, peakMiB } = await withPeakRss(() => oneStep(models, cutn, batches, sub));
+      const { ms } = result;
+      const tag = `cutn${cutn}x${batches}`;
+      figures[`${tag}_step`] = s(result.totalMs - ms.sessions);
+      figures[`${tag}_unet_forward_and_vjp`] = s(ms.unet + ms.unet_guided);
+      figures[`${tag}_clip_gradient`] = s(ms.guidance);
+      figures[`${tag}_rest`] = s(result.totalMs - ms.sessions - ms.unet - ms.unet_guided - ms.guidance);
+      figures[`${tag}_session_swaps`] = s(ms.sessions);
+      figures[`${tag}_peak_rss`] = { value: peakMiB, unit: 'MiB' };
+      notes.push(`${tag}: ${cutn / sub} sub-batches of ${sub} cutouts per cutn batch`);
+    }
+    return { figures, threads: THREADS, notes };
+  },
+};
+
+export default bench;
