@@ -1,5 +1,5 @@
 import { readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, platform, arch } from 'node:os';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -25,7 +25,9 @@ const names = (): string[] => readdirSync(here).filter((f) => f.endsWith('.bench
 
 function machine() {
   const cpu = cpus();
-  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), platform: platform(), arch: arch() };
+  // The 1-minute load average when the bench started: above the core count, other work shared the CPU.
+  const load = +loadavg()[0]!.toFixed(2);
+  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), platform: platform(), arch: arch(), loadAverageAtStart: load };
 }
 
 function printTable(name: string, figures: Record<string, Figure>): void {
@@ -42,11 +44,12 @@ async function main(): Promise<number> {
     console.error(`usage: npm run bench -- NAME   (available: ${names().join(', ')})`);
     return 2;
   }
+  const host = machine();
   const bench = ((await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { default: Benchmark }).default;
   const result = await bench.run(args);
   printTable(`${name}: ${bench.description}`, result.figures);
   for (const note of result.notes ?? []) console.log(`  note: ${note}`);
-  const record = { name, description: bench.description, date: new Date().toISOString(), machine: machine(), node: process.version, threads: result.threads, figures: result.figures, notes: result.notes ?? [] };
+  const record = { name, description: bench.description, date: new Date().toISOString(), machine: host, node: process.version, threads: result.threads, figures: result.figures, notes: result.notes ?? [] };
   const out = join(here, 'results', `${name}.json`);
   writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`\nwrote ${out}`);

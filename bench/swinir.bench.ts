@@ -71,7 +71,6 @@ const bench: Benchmark = {
     const notes = [
       `graph ${stats.height}×${stats.width} → ${4 * stats.height}×${4 * stats.width}, cropped to ${4 * SIZE}×${4 * SIZE}`,
       `output finite: ${finite}`,
-      'taken on a machine shared with other engineers: timings are noisy',
     ];
     return { figures, threads: THREADS, notes };
   },
