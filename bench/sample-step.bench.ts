@@ -5,8 +5,8 @@ import { clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph } from '../src/models/guidance/index';
 import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
 import { ArrayWeights } from '../src/models/weights';
-import { guidedModel, subBatchOf, type RunSession } from '../src/pipeline/index';
-import { createRuntime, hostTensor, type Runtime, type Session } from '../src/runtime';
+import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
+import { createRuntime, hostTensor, type Runtime } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
 import type { Benchmark, Figure } from './run';
 
@@ -22,30 +22,12 @@ const VIT_B16: ClipArchitecture = {
 
 type Kind = 'unet' | 'unet_guided' | 'guidance';
 
-/**
- * Sessions held one at a time: the UNet forward, its VJP form and ViT-B/16's guidance gradient do
- * not fit the 4 GiB wasm32 heap of one onnxruntime instance together, so a run of another graph
- * first releases the one held. Run and session-creation times are kept apart.
- */
-function oneAtATime(runtime: Runtime, models: Record<Kind, Uint8Array>) {
-  let held: { kind: Kind; session: Session } | undefined;
-  const ms: Record<Kind | 'sessions', number> = { unet: 0, unet_guided: 0, guidance: 0, sessions: 0 };
-  const session = (kind: Kind): RunSession => ({
-    async run(feeds) {
-      if (held?.kind !== kind) {
-        await held?.session.dispose();
-        held = undefined;
-        const t0 = performance.now();
-        held = { kind, session: await runtime.createSession(models[kind]) };
-        ms.sessions += performance.now() - t0;
-      }
-      const t1 = performance.now();
-      const out = await held.session.run(feeds);
-      ms[kind] += performance.now() - t1;
-      return out;
-    },
-  });
-  return { session, ms, dispose: () => held?.session.dispose() };
+/** The pipeline's one-session-at-a-time mode (the three graphs do not fit one 4 GiB wasm heap), with run and creation times kept apart. */
+function timedSwap(runtime: Runtime, models: Record<Kind, Uint8Array>) {
+  const ms: Record<string, number> = { unet: 0, unet_guided: 0, guidance: 0, sessions: 0 };
+  const swap = sessionSwap(runtime, { onCreate: (_key, t) => (ms.sessions! += t), onRun: (key, t) => (ms[key]! += t) });
+  const session = (kind: Kind) => swap.session(kind, () => Promise.resolve(models[kind]));
+  return { session, ms, dispose: () => swap.dispose() };
 }
 
 async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
@@ -63,7 +45,7 @@ const bytesOf = (graph: Graph): Uint8Array => serialize(optimize(graph));
 
 /** One guided DDIM step at the first default step (index 44, t = 880) through the pipeline's guided model. */
 async function oneStep(models: Record<Kind, Uint8Array>, cutn: number, batches: number, sub: number) {
-  const sessions = oneAtATime(createRuntime(ort, { threads: THREADS }), models);
+  const sessions = timedSwap(createRuntime(ort, { threads: THREADS }), models);
   const schedule = createSchedule({ steps: 1000, respacing: 'ddim50' });
   const rng = createRng(7);
   const x = rng.fillNormal(new Float32Array(3 * SIZE * SIZE));
@@ -80,7 +62,7 @@ async function oneStep(models: Record<Kind, Uint8Array>, cutn: number, batches: 
     const predXstart = predXstartOf(c, x, splitModelOutput(out, SHAPE).eps, false);
     const condGrad = await condFn(x, t, { step: 0, index });
     ddimStep({ c, x, predXstart, eta: 0, noise: rng.fillNormal(new Float32Array(x.length)), condGrad });
-    return { totalMs: performance.now() - t0, ms: { ...sessions.ms } };
+    return { totalMs: performance.now() - t0, ms: sessions.ms as Record<Kind | 'sessions', number> };
   } finally {
     await sessions.dispose();
   }

@@ -5,6 +5,7 @@
  */
 export { generate, render, type GenerateOptions } from './generate';
 export { guidedModel, type GuidedModel, type GuidedSessions } from './guided-model';
+export { sessionSwap, type SessionSwap, type SessionSwapHooks } from './session-swap';
 export { prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type SampleImageOptions } from './job';
 export {
   buildGraph, defaultGraphBytes, loadModels, specKey,

@@ -5,6 +5,7 @@ import { createSwinIRUpscaler, type SwinIRModel, type SwinIRUpscaler } from '../
 import { buildGuidedUnetGraph, buildUnetGraph, type UnetConfig } from '../models/unet/index';
 import type { WeightSource } from '../models/weights';
 import type { Runtime, Session } from '../runtime';
+import { sessionSwap } from './session-swap';
 
 /** The graphs a generation runs; the options are what the graph is built for. */
 export type GraphSpec =
@@ -51,6 +52,11 @@ export interface LoadModelsOptions {
   readonly graphBytes?: GraphBytes;
   /** Default 10: ViT-B/16's gradient for 30 cutouts in one graph exceeds the 4 GiB wasm heap. */
   readonly maxCutoutsPerRun?: number;
+  /**
+   * Hold one session at a time (session-swap.ts), for full-size models on the wasm EP whose graphs
+   * do not fit one heap together; the ONNX bytes are kept so a swap only re-creates the session.
+   */
+  readonly oneSessionAtATime?: boolean;
 }
 
 export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
@@ -74,41 +80,82 @@ export function buildGraph(sources: ModelSources, spec: GraphSpec): Graph {
 
 export const specKey = (spec: GraphSpec): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));
 
-/** LoadedModels over a runtime: one session per distinct spec, created on first use. */
-export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
-  const graphBytes = options.graphBytes ?? defaultGraphBytes;
-  const sessions = new Map<string, Promise<Session>>();
+function upscalersOf(runtime: Runtime, sources: ModelSources): Partial<Record<'M' | 'L', SwinIRUpscaler>> {
   const upscalers: Partial<Record<'M' | 'L', SwinIRUpscaler>> = {};
   for (const variant of ['M', 'L'] as const) {
     const model = sources.swinir?.[variant];
     if (model) upscalers[variant] = createSwinIRUpscaler(runtime, model);
   }
-  const release = async (spec: GraphSpec) => {
-    const held = sessions.get(specKey(spec));
-    sessions.delete(specKey(spec));
-    if (held) await (await held).dispose();
+  return upscalers;
+}
+
+type SessionPool = Pick<LoadedModels, 'session' | 'release' | 'dispose'>;
+
+/** One session per distinct spec, created on first use and kept until released. */
+function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>): SessionPool {
+  const sessions = new Map<string, Promise<Session>>();
+  return {
+    session(spec) {
+      const key = specKey(spec);
+      let held = sessions.get(key);
+      if (!held) {
+        held = bytes(spec).then((b) => runtime.createSession(b));
+        sessions.set(key, held);
+        held.catch(() => sessions.delete(key));
+      }
+      return held;
+    },
+    async release(spec) {
+      const held = sessions.get(specKey(spec));
+      sessions.delete(specKey(spec));
+      if (held) await (await held).dispose();
+    },
+    async dispose() {
+      const held = [...sessions.values()];
+      sessions.clear();
+      await Promise.allSettled(held.map(async (s) => (await s).dispose()));
+    },
   };
+}
+
+/** Sessions swapped in and out one at a time, with each spec's bytes kept. */
+function swappedSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>): SessionPool {
+  const swap = sessionSwap(runtime);
+  const kept = new Map<string, Promise<Uint8Array>>();
+  const bytesOf = (spec: GraphSpec) => {
+    const key = specKey(spec);
+    if (!kept.has(key)) kept.set(key, bytes(spec));
+    return kept.get(key)!;
+  };
+  return {
+    session: (spec) => Promise.resolve(swap.session(specKey(spec), () => bytesOf(spec))),
+    async release(spec) {
+      kept.delete(specKey(spec));
+      await swap.release(specKey(spec));
+    },
+    async dispose() {
+      kept.clear();
+      await swap.dispose();
+    },
+  };
+}
+
+/** LoadedModels over a runtime: one session per distinct spec, created on first use (or one at a time, see options). */
+export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
+  const graphBytes = options.graphBytes ?? defaultGraphBytes;
+  const bytes = (spec: GraphSpec) => graphBytes(spec, () => buildGraph(sources, spec));
+  const pool = options.oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes);
+  const upscalers = upscalersOf(runtime, sources);
   return {
     imageSize: sources.unet.config.imageSize,
     cutSize: sources.clip.architecture.imageResolution,
     tokenizer: sources.tokenizer,
     maxCutoutsPerRun: options.maxCutoutsPerRun ?? 10,
     upscalers,
-    session(spec) {
-      const key = specKey(spec);
-      let held = sessions.get(key);
-      if (!held) {
-        held = graphBytes(spec, () => buildGraph(sources, spec)).then((bytes) => runtime.createSession(bytes));
-        sessions.set(key, held);
-        held.catch(() => sessions.delete(key));
-      }
-      return held;
-    },
-    release,
+    session: (spec) => pool.session(spec),
+    release: (spec) => pool.release(spec),
     async dispose() {
-      const held = [...sessions.values()];
-      sessions.clear();
-      await Promise.allSettled(held.map(async (s) => (await s).dispose()));
+      await pool.dispose();
       await Promise.all(Object.values(upscalers).map((u) => u.dispose()));
     },
   };

@@ -8,6 +8,7 @@ const FAST: GenerationSettings = { ...defaultSettings, prompts: ['a lighthouse a
 
 describe('generate with the demo pack', () => {
   let pack: DemoPack;
+  let first: Uint8ClampedArray | undefined;
   beforeAll(() => {
     pack = buildDemoPack();
   });
@@ -19,6 +20,7 @@ describe('generate with the demo pack', () => {
       const [a] = await generate(FAST, models, { onProgress: (e) => events.push(e), previewEvery: 2 });
       const [b] = await generate(FAST, models);
       const [c] = await generate({ ...FAST, seed: 4 }, models);
+      first = a!.rgba;
       expect(a!.rgba).toEqual(b!.rgba);
       expect(a!.rgba).not.toEqual(c!.rgba);
       expect(a!.image.height).toBe(64);
@@ -29,6 +31,17 @@ describe('generate with the demo pack', () => {
       expect(steps.every((e) => e.losses && e.losses.clip.length === 1 && Number.isFinite(e.losses.tv))).toBe(true);
       // The last preview is the final image (the last step's unguided x̂0, spec §9).
       expect(steps[2]!.preview!.rgba).toEqual(a!.rgba);
+    } finally {
+      await models.dispose();
+    }
+  }, 120_000);
+
+  it('gives the same image holding one session at a time (the wasm-heap mode)', async () => {
+    const models = loadModels(wasmRuntime(), pack, { maxCutoutsPerRun: 2, oneSessionAtATime: true });
+    try {
+      const [a] = await generate(FAST, models);
+      expect(first).toBeDefined();
+      expect(a!.rgba).toEqual(first);
     } finally {
       await models.dispose();
     }
