@@ -28,9 +28,11 @@ export interface SampleArgs {
   readonly threads: number;
   readonly cacheDir: string;
   readonly maxCutoutsPerRun: number;
+  /** Keep every graph's session alive (fast for small models); by default real models hold one at a time (wasm heap). */
+  readonly keepSessions: boolean;
 }
 
-const BOOLEAN = new Set(['clip_denoised', 'skip_augs', 'disable_grad_clamp', 'large_sr', 'save_steps', 'demo', 'randomize_class_disable']);
+const BOOLEAN = new Set(['clip_denoised', 'skip_augs', 'disable_grad_clamp', 'large_sr', 'save_steps', 'demo', 'randomize_class_disable', 'keep_sessions']);
 const VALUED = new Set([
   'checkpoint', 'model_config', 'sampling', 'diffusion_steps', 'skip_timesteps', 'eta', 'clip_model', 'clip_checkpoint', 'clip_vocab', 'cutn', 'cutn_batches',
   'init_image', 'loss_fn', 'clip_guidance_scale', 'tv_scale', 'range_scale', 'saturation_scale', 'init_scale', 'scale_multiplier', 'sr_model_path',
@@ -109,5 +111,6 @@ export function parseSampleArgs(args: readonly string[]): SampleArgs {
   return {
     settings: settingsOf(raw), files, outputDir: v('output_dir') ?? 'output_dir', saveSteps: raw.flags.has('save_steps'), demo: raw.flags.has('demo'),
     threads: numberOf(raw, 'threads', 2, true), cacheDir: v('cache_dir') ?? '.cache/graphs', maxCutoutsPerRun: numberOf(raw, 'max_cutouts_per_run', 10, true),
+    keepSessions: raw.flags.has('keep_sessions') || raw.flags.has('demo'),
   };
 }

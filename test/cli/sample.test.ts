@@ -50,7 +50,7 @@ describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, 
 
   it('honours --batch_size with one file per image, and refuses ddim150 and zero-sum weights clearly', async () => {
     const out = join(dir, 'batch');
-    expect(await run(['a lighthouse', ...MODELS.slice(0, 8), ...FAST, '--batch_size', '2', '--output_dir', out, '--cache_dir', join(dir, 'cache')])).toBe(0);
+    expect(await run(['a lighthouse', ...MODELS.slice(0, 8), ...FAST, '--keep_sessions', '--batch_size', '2', '--output_dir', out, '--cache_dir', join(dir, 'cache')])).toBe(0);
     expect((await readdir(out)).map((n) => n.replace(/_\d{6}-.*/, '')).sort()).toEqual(['image0_0', 'image0_1']);
     await expect(run(['x', ...MODELS, '--sampling', 'ddim150'])).rejects.toThrow(/ddim150.*no integer stride/);
     await expect(run(['x:1', 'y:-1', ...MODELS, ...FAST])).rejects.toThrow(/sum/);

@@ -20,6 +20,7 @@ guidance: --cutn 30 --cutn_batches 4 --skip_augs --loss_fn spherical|cos_spheric
   --saturation_scale 0 --init_scale 1000 --scale_multiplier 50 --disable_grad_clamp --images P[:w] … --init_image F.png
 output: --num_samples 1 --batch_size 1 --output_dir output_dir --save_steps (per-step x̂0 images, which sample.py always writes)
 engine: --threads 2 --cache_dir .cache/graphs (converted graphs, keyed by checkpoint sha256 + options) --max_cutouts_per_run 10
+  --keep_sessions (keep all graphs loaded; by default one session at a time, as the art UNet and ViT-B/16 overflow one wasm heap)
 Where this departs from sample.py:
   --init_image works (upstream crashes): Lanczos cover-resize, centre crop, q_sample start; the LPIPS init loss is OFF until LPIPS-VGG lands.
   --batch_size is honoured (upstream ignores it): images are sampled one after another, each with its own noise and its own gradient clamp.
@@ -70,7 +71,7 @@ export async function run(args: readonly string[]): Promise<number> {
   const loaded = a.demo ? demoSources() : await loadSources(a.files);
   for (const note of loaded.notes) console.log(`note: ${note}`);
   const models = loadModels(createRuntime(ort, { threads: a.threads }), loaded.sources, {
-    maxCutoutsPerRun: a.maxCutoutsPerRun, ...(loaded.originOf && { graphBytes: fsGraphStore(a.cacheDir, loaded.originOf, (line) => console.log(line)) }),
+    maxCutoutsPerRun: a.maxCutoutsPerRun, oneSessionAtATime: !a.keepSessions, ...(loaded.originOf && { graphBytes: fsGraphStore(a.cacheDir, loaded.originOf, (line) => console.log(line)) }),
   });
   const pending: Promise<unknown>[] = [];
   try {
