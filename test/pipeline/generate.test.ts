@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoPack, type DemoPack } from '../../src/models/demo/index';
-import { defaultSettings, generate, loadModels, type GenerationEvent, type GenerationSettings } from '../../src/pipeline/index';
+import { defaultSettings, generate, loadModels, prepareJob, type GenerationEvent, type GenerationSettings } from '../../src/pipeline/index';
 import { wasmRuntime } from '../helpers/ort';
 
 /** 3 DDIM steps, 4 cutouts run as 2 sub-batches of 2: seconds on wasm. */
@@ -58,6 +58,23 @@ describe('generate with the demo pack', () => {
       expect(images[0]!.rgba).not.toEqual(images[1]!.rgba);
       expect(events.filter((e) => e.type === 'upscale').length).toBeGreaterThanOrEqual(2);
       expect(events[0]).toMatchObject({ type: 'notice' });
+    } finally {
+      await models.dispose();
+    }
+  }, 120_000);
+
+  it('runs DDPM (a plain step count) and image prompts (cutn targets each, weights / |Σw|)', async () => {
+    const models = loadModels(wasmRuntime(), pack);
+    try {
+      const picture = { width: 80, height: 70, data: Uint8ClampedArray.from({ length: 80 * 70 * 4 }, (_, i) => (i * 7) % 256) };
+      const settings = { ...FAST, sampling: '25', skipTimesteps: 22, prompts: [], imagePrompts: [{ image: picture, weight: 1 }] };
+      const job = await prepareJob(settings, models);
+      expect(job.targets.embeds.shape).toEqual([4, 32]);
+      expect(Array.from(job.targets.weights.data as Float32Array)).toEqual([0.25, 0.25, 0.25, 0.25]);
+      const events: GenerationEvent[] = [];
+      const [image] = await generate(settings, models, { onProgress: (e) => events.push(e) });
+      expect(events.filter((e) => e.type === 'step').map((e) => e.timestep)).toEqual([83, 42, 0]);
+      expect(image!.rgba.some((v, i) => i % 4 !== 3 && v !== 0 && v !== 255)).toBe(true);
     } finally {
       await models.dispose();
     }
