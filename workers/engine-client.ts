@@ -1,8 +1,8 @@
 import { proxy, releaseProxy, type Remote, wrap } from 'comlink';
 import { AbortError } from '../src/errors';
-import type { SkeletonRequest, StepProgress } from '../src/models/skeleton';
 import { createQueue } from '../src/runtime/queue';
 import type { EngineApi } from './engine.worker';
+import type { JobEvent, JobRequest } from './job-types';
 
 /** How long a cancelled job may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 5000;
@@ -59,7 +59,7 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
     remote = undefined;
   };
 
-  const generate = (request: SkeletonRequest, onProgress: (p: StepProgress) => void, signal?: AbortSignal) =>
+  const generate = (request: JobRequest, onProgress: (e: JobEvent) => void, signal?: AbortSignal) =>
     queue(() => {
       signal?.throwIfAborted();
       const jobId = crypto.randomUUID();

@@ -1,7 +1,8 @@
 import { expose, transfer } from 'comlink';
-import { generateSkeleton, type SkeletonImage, type SkeletonRequest, type StepProgress } from '../src/models/skeleton';
 import { createRuntime, type Backend, type OrtModule, type Runtime } from '../src/runtime';
 import { findWebGpuAdapter } from './backend';
+import { isDeviceLost, releaseModels, runJob } from './generation';
+import type { JobEvent, JobRequest, JobResult } from './job-types';
 import { createModelService, type ModelService } from './model-service';
 
 const ORT_URL = `${import.meta.env.BASE_URL}ort/ort.webgpu.bundle.min.mjs`;
@@ -55,17 +56,23 @@ const api = {
     return (await runtime()).backend;
   },
 
-  async generate(jobId: string, request: SkeletonRequest, onProgress: (p: StepProgress) => void): Promise<SkeletonImage & { backend: Backend }> {
+  async generate(jobId: string, request: JobRequest, onEvent: (e: JobEvent) => void): Promise<JobResult> {
     const job = { aborted: false };
     registry.jobs.set(jobId, job);
     try {
-      const rt = await runtime();
-      const image = await generateSkeleton(rt, request, onProgress, job);
-      return transfer({ ...image, backend: rt.backend }, [image.rgba.buffer]);
+      const result = await runJob(await runtime(), models().store, request, onEvent, job);
+      return transfer(result, result.images.flatMap((i) => [i.rgba.buffer, ...(i.sr ? [i.sr.rgba.buffer] : [])]));
+    } catch (err) {
+      // A lost WebGPU device: the next job starts a fresh runtime (and device) and recreates the sessions.
+      if (isDeviceLost(err)) registry.runtime = undefined;
+      throw err;
     } finally {
       registry.jobs.delete(jobId);
     }
   },
+
+  /** Frees the sessions (the page asks when it leaves the studio idle, and before switching models). */
+  releaseModels,
 
   cancel(jobId: string): void {
     const job = registry.jobs.get(jobId);

@@ -102,6 +102,8 @@ export function createModelService(options: ServiceOptions = {}) {
     /** The converted graphs of a verified model, for the sessions (converting on first use). */
     graphs: (id: string): Promise<CachedGraph | undefined> => prepare(model(id)),
     manifest: (): ModelManifest => manifest,
+    /** The IndexedDB store, shared with the pipeline's graph cache. */
+    store,
   };
 }
 

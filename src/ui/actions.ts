@@ -1,40 +1,87 @@
+import { proxy } from 'comlink';
 import { isAbortError } from '../errors';
-import { encodePng } from '../png';
-import { pngText } from './png-metadata';
+import type { JobEvent, JobRequest } from '../../workers/job-types';
 import { engine } from './engine';
-import { studio } from './store';
+import { saveToGallery } from './gallery-db';
+import { refreshGallery } from './gallery-actions';
+import type { JobProgress, JobState } from './jobs';
+import { outputImages, revokeOutputs } from './outputs';
+import { generationSettings, type StudioSettings } from './settings';
+import { studio, updateJob, updateSettings } from './store';
 
-let current: AbortController | undefined;
+/** Jobs run one after another; each has its own AbortController (Escape or its Cancel button). */
+const controllers = new Map<string, AbortController>();
+let chain: Promise<void> = Promise.resolve();
 
 /** Starts the worker and shows which backend it got. */
 export async function connectEngine(): Promise<void> {
   try {
     studio.setState({ backend: await engine().init() });
   } catch (err) {
-    studio.setState({ status: 'error', error: `The engine could not start: ${(err as Error).message}` });
+    studio.setState({ error: `The engine could not start: ${(err as Error).message}` });
   }
 }
 
-export async function generate(): Promise<void> {
-  const { settings, status } = studio.getState();
-  if (status === 'running') return;
-  current = new AbortController();
-  studio.setState({ status: 'running', progress: { step: 0, total: settings.steps }, error: undefined });
+export const randomSeed = (): number => crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1;
+
+function onEvent(id: string, e: JobEvent): void {
+  if (e.type === 'loading' || e.type === 'notice') return updateJob(id, () => ({ message: e.message }));
+  if (e.type === 'upscale') return updateJob(id, (j) => (j.progress ? { progress: { ...j.progress, upscale: { tile: e.tile, tiles: e.tiles } } } : {}));
+  const progress: JobProgress = { doneSteps: e.doneSteps, totalSteps: e.totalSteps, step: e.step, steps: e.steps, timestep: e.timestep, elapsedMs: e.elapsedMs, losses: e.losses };
+  updateJob(id, () => ({ progress, ...(e.preview ? { preview: e.preview } : {}) }));
+}
+
+async function run(job: JobState, request: JobRequest): Promise<void> {
+  const controller = controllers.get(job.id);
+  if (!controller || controller.signal.aborted) return updateJob(job.id, () => ({ status: 'cancelled' }));
+  updateJob(job.id, () => ({ status: 'running' }));
   try {
-    const image = await engine().generate(settings, (progress) => studio.setState({ progress }), current.signal);
-    const png = encodePng({ width: image.width, height: image.height, data: image.rgba }, pngText(settings, image.backend, image));
-    const blob = new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' });
-    const previous = studio.getState().result;
-    const result = { settings, backend: image.backend, png: blob, url: URL.createObjectURL(blob), width: image.width, height: image.height };
-    studio.setState({ status: 'done', backend: image.backend, result });
-    if (previous) URL.revokeObjectURL(previous.url);
+    const result = await engine().generate(request, proxy((e: JobEvent) => onEvent(job.id, e)), controller.signal);
+    const images = outputImages(result, job.settings);
+    updateJob(job.id, () => ({ status: 'done', images, backend: result.backend, modelLabel: result.modelLabel, preview: undefined }));
+    studio.setState({ backend: result.backend });
+    for (const image of images) {
+      await saveToGallery({ id: crypto.randomUUID(), createdAt: Date.now(), settings: job.settings, modelLabel: result.modelLabel, png: image.png, ...(image.sr ? { srPng: image.sr.png } : {}) });
+    }
+    pruneJobs();
+    await refreshGallery();
   } catch (err) {
-    studio.setState(isAbortError(err) ? { status: 'cancelled' } : { status: 'error', error: (err as Error).message });
+    updateJob(job.id, () => (isAbortError(err) ? { status: 'cancelled' } : { status: 'error', error: (err as Error).message }));
   } finally {
-    current = undefined;
+    controllers.delete(job.id);
   }
 }
 
-export function cancel(): void {
-  current?.abort();
+/** Queues a job with the current settings (a fresh seed first unless the seed is locked). */
+export function generate(): void {
+  const state = studio.getState();
+  const settings: StudioSettings = state.seedLocked ? state.settings : { ...state.settings, seed: randomSeed() };
+  if (!state.seedLocked) updateSettings({ seed: settings.seed });
+  const job: JobState = { id: crypto.randomUUID(), settings, status: 'queued', images: [] };
+  const request: JobRequest = { settings: generationSettings(settings, state), models: { source: 'demo' }, previewEvery: settings.previewEvery };
+  controllers.set(job.id, new AbortController());
+  studio.setState((s) => ({ jobs: [...s.jobs, job], shownJob: job.id, error: undefined }));
+  chain = chain.then(() => run(job, request));
+}
+
+/** Cancels a job (running or queued); with no id, the running one (Escape). */
+export function cancel(id?: string): void {
+  const target = id ?? studio.getState().jobs.find((j) => j.status === 'running')?.id;
+  if (target) controllers.get(target)?.abort();
+}
+
+/** Finished jobs kept on the page (their images stay in the gallery): older ones are dropped so memory stays flat. */
+const KEEP_FINISHED = 3;
+
+function pruneJobs(): void {
+  const finished = studio.getState().jobs.filter((j) => j.status !== 'running' && j.status !== 'queued');
+  for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) dismissJob(job.id);
+}
+
+/** Removes a finished job from the list and frees its images' object URLs. */
+export function dismissJob(id: string): void {
+  const job = studio.getState().jobs.find((j) => j.id === id);
+  if (!job || job.status === 'running' || job.status === 'queued') return;
+  revokeOutputs(job.images);
+  studio.setState((s) => ({ jobs: s.jobs.filter((j) => j.id !== id), shownJob: s.shownJob === id ? undefined : s.shownJob }));
 }

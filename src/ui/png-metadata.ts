@@ -1,15 +1,52 @@
+import { readChunks, readText } from '../png';
 import type { Backend } from '../runtime';
-import type { Settings } from './store';
+import { parseSettings, type StudioSettings } from './settings';
 
-/** Keyword of our JSON settings chunk; dropping the PNG back on the page will restore them. */
+/** Keyword of our JSON settings chunk; dropping the PNG back on the page restores them. */
 export const SETTINGS_KEYWORD = 'clip-diffusion-web';
 
+export interface ImageFacts {
+  readonly width: number;
+  readonly height: number;
+  readonly model: string;
+  readonly backend: Backend;
+  /** 'M' or 'L' when this is the SwinIR ×4 image. */
+  readonly upscaledBy?: 'M' | 'L';
+}
+
+const num = (v: number): string => String(v);
+
+/** A1111's second line: `Key: value` pairs, comma-separated; values with commas are quoted. */
+function parameterLine(s: StudioSettings, facts: ImageFacts): string {
+  const pairs: [string, string][] = [
+    ['Steps', num(s.sampling.startsWith('ddim') ? Number(s.sampling.slice(4)) : Number(s.sampling))], ['Sampler', s.sampling], ['Skip steps', num(s.skipTimesteps)],
+    ['Seed', num(s.seed)], ['Size', `${facts.width}x${facts.height}`], ['Model', facts.model], ['CLIP guidance scale', num(s.clipGuidanceScale)],
+    ['TV scale', num(s.tvScale)], ['Range scale', num(s.rangeScale)], ['Saturation scale', num(s.saturationScale)], ['Cutn', num(s.cutn)], ['Cutn batches', num(s.cutnBatches)],
+    ['Eta', num(s.eta)], ['Loss', s.lossFn], ['Upscale', facts.upscaledBy ? `SwinIR-${facts.upscaledBy} x4` : 'off'], ['Backend', facts.backend.ep],
+  ];
+  return pairs.map(([k, v]) => `${k}: ${/[,:]/.test(v) ? JSON.stringify(v) : v}`).join(', ');
+}
+
 /**
- * The text entries a generated PNG carries: A1111's `parameters` layout (prompt, then a line of
- * `Key: value` pairs), which other tools read, and our own settings as JSON.
+ * The text entries a generated PNG carries: A1111's `parameters` layout (prompt, `Negative prompt:`
+ * line, then `Key: value` pairs), which other tools read, and our own settings as JSON.
  */
-export function pngText(settings: Settings, backend: Backend, size: { width: number; height: number }): Record<string, string> {
-  const parameters = `${settings.prompt}\nSteps: ${settings.steps}, Seed: ${settings.seed}, Size: ${size.width}x${size.height}, Model: skeleton, Backend: ${backend.ep}`;
-  const json = JSON.stringify({ version: 1, model: 'skeleton', ...settings, width: size.width, height: size.height, backend: backend.ep });
+export function pngText(settings: StudioSettings, facts: ImageFacts): Record<string, string> {
+  const used = settings.prompts.filter((p) => p.text.trim() !== '');
+  const positive = used.filter((p) => p.weight >= 0).map((p) => (p.weight === 1 ? p.text : `${p.text}:${p.weight}`)).join(' | ');
+  const negative = used.filter((p) => p.weight < 0).map((p) => `${p.text}:${p.weight}`).join(' | ');
+  const parameters = `${positive}\n${negative ? `Negative prompt: ${negative}\n` : ''}${parameterLine(settings, facts)}`;
+  const json = JSON.stringify({ version: 2, settings, width: facts.width, height: facts.height, model: facts.model, backend: facts.backend.ep, upscaledBy: facts.upscaledBy ?? null });
   return { parameters, [SETTINGS_KEYWORD]: json };
+}
+
+/** The settings a PNG made here carries, or undefined for any other PNG. */
+export function settingsFromPng(bytes: Uint8Array): StudioSettings | undefined {
+  const json = readText(readChunks(bytes))[SETTINGS_KEYWORD];
+  if (json === undefined) return undefined;
+  try {
+    return parseSettings((JSON.parse(json) as { settings?: unknown }).settings);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,49 +1,46 @@
 import { useStore as useZustand } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { Backend } from '../runtime';
+import type { GalleryItem } from './gallery-db';
+import type { JobState } from './jobs';
 import { EMPTY_MODELS, type ModelsState } from './models-state';
-
-export interface Settings {
-  readonly prompt: string;
-  readonly seed: number;
-  readonly steps: number;
-}
-
-export interface Result {
-  readonly settings: Settings;
-  readonly backend: Backend;
-  readonly png: Blob;
-  /** An object URL of `png`, revoked when the result is replaced. */
-  readonly url: string;
-  readonly width: number;
-  readonly height: number;
-}
-
-export type Status = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+import { SEED_DEFAULTS, type ImagePromptInput, type InputImage, type StudioSettings } from './settings';
 
 export interface StudioState {
-  readonly settings: Settings;
-  readonly status: Status;
-  readonly progress: { readonly step: number; readonly total: number };
+  readonly settings: StudioSettings;
+  /** When unlocked, each Generate draws a fresh seed first. */
+  readonly seedLocked: boolean;
+  readonly initImage?: InputImage | undefined;
+  readonly imagePrompts: readonly ImagePromptInput[];
+  /** Queued, running and finished jobs, oldest first. */
+  readonly jobs: readonly JobState[];
+  /** The job whose result is shown. */
+  readonly shownJob?: string | undefined;
   readonly backend?: Backend;
-  readonly result?: Result;
+  readonly gallery: readonly GalleryItem[];
+  /** A message not tied to one job (a refused drop, the engine not starting). */
   readonly error?: string | undefined;
+  readonly notice?: string | undefined;
   readonly models: ModelsState;
 }
 
-export const DEFAULT_SETTINGS: Settings = { prompt: '', seed: 0, steps: 12 };
-
 /** The UI's one store. It is a vanilla store so worker callbacks and actions can set state directly. */
 export const studio = createStore<StudioState>(() => ({
-  settings: DEFAULT_SETTINGS,
-  status: 'idle',
-  progress: { step: 0, total: 0 },
+  settings: SEED_DEFAULTS,
+  seedLocked: true,
+  imagePrompts: [],
+  jobs: [],
+  gallery: [],
   models: EMPTY_MODELS,
 }));
 
 export const useStudio = <T>(select: (s: StudioState) => T): T => useZustand(studio, select);
 
-export const updateSettings = (patch: Partial<Settings>): void => studio.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+export const updateSettings = (patch: Partial<StudioSettings>): void => studio.setState((s) => ({ settings: { ...s.settings, ...patch } }));
 
 /** Merges `patch` into the models slice. */
 export const updateModels = (patch: (m: ModelsState) => Partial<ModelsState>): void => studio.setState((s) => ({ models: { ...s.models, ...patch(s.models) } }));
+
+/** Replaces one job's state. */
+export const updateJob = (id: string, patch: (j: JobState) => Partial<JobState>): void =>
+  studio.setState((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? { ...j, ...patch(j) } : j)) }));

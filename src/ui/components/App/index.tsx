@@ -1,30 +1,65 @@
 import { useEffect } from 'react';
+import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
 import { cancel, connectEngine } from '../../actions';
+import { refreshGallery } from '../../gallery-actions';
 import { loadModels } from '../../models-actions';
+import { dropImage } from '../../restore';
+import { studio } from '../../store';
+import { settingsFromUrl } from '../../url-settings';
 import { BackendStatus } from '../BackendStatus';
-import { Progress } from '../Progress';
-import { PromptForm } from '../PromptForm';
+import { Gallery } from '../Gallery';
+import { JobView } from '../JobView';
 import { ModelsPanel } from '../ModelsPanel';
-import { Result } from '../Result';
+import { PromptForm } from '../PromptForm';
+import { Queue } from '../Queue';
+
+/** Escape cancels; an image pasted anywhere, or dropped outside the drop zones, is a PNG to restore or an init image. */
+function useGlobalInputs(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && cancel();
+    const onPaste = (e: ClipboardEvent) => {
+      const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+      if (file) void dropImage(file);
+    };
+    const onDragOver = (e: DragEvent) => e.preventDefault();
+    const onDrop = (e: DragEvent) => {
+      e.preventDefault();
+      const file = e.dataTransfer?.files[0];
+      if (file) void dropImage(file);
+    };
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('paste', onPaste);
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('paste', onPaste);
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, []);
+}
 
 export function App() {
   useEffect(() => {
+    const shared = settingsFromUrl(location.hash);
+    if (shared) studio.setState({ settings: shared, notice: 'Settings loaded from the link' });
     void connectEngine();
     void loadModels(new URLSearchParams(location.search));
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && cancel();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    void refreshGallery();
   }, []);
+  useGlobalInputs();
   return (
     <main>
       <header>
         <h1>CLIP-guided diffusion studio</h1>
         <BackendStatus />
       </header>
-      <p className="notice">Walking skeleton: a tiny seeded network paints 64×64 images on your own device. The diffusion model comes next.</p>
+      <p className="notice" aria-label="Models in use">{DEMO_PACK_LABEL}</p>
       <PromptForm />
-      <Progress />
-      <Result />
+      <JobView />
+      <Queue />
+      <Gallery />
       <ModelsPanel />
     </main>
   );

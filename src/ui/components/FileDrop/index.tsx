@@ -14,7 +14,9 @@ export function FileDrop({ label, accept, disabled = false, onFile, children }: 
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const onDrop = (e: DragEvent) => {
+    // The page itself takes drops too (PNG restore, init image): this zone's drop is its own.
     e.preventDefault();
+    e.stopPropagation();
     setOver(false);
     const file = e.dataTransfer.files[0];
     if (file && !disabled) onFile(file);

@@ -1,34 +1,63 @@
 import type { KeyboardEvent } from 'react';
 import { cancel, generate } from '../../actions';
+import type { Upscale } from '../../../pipeline';
 import { updateSettings, useStudio } from '../../store';
+import { urlWithSettings } from '../../url-settings';
+import { Advanced } from '../Advanced';
+import { ImagePrompts } from '../ImagePrompts';
+import { InitImage } from '../InitImage';
+import { NumberField } from '../NumberField';
+import { Presets } from '../Presets';
+import { PromptList } from '../PromptList';
+import { SeedControl } from '../SeedControl';
+
+function OutputOptions() {
+  const numSamples = useStudio((s) => s.settings.numSamples);
+  const upscale = useStudio((s) => s.settings.upscale);
+  return (
+    <div className="row">
+      <NumberField label="Number of images" integer min={1} max={16} value={numSamples} onChange={(v) => updateSettings({ numSamples: Math.max(1, v) })} />
+      <label className="field">
+        Upscale (SwinIR ×4)
+        <select aria-label="Upscale (SwinIR ×4)" value={upscale} onChange={(e) => updateSettings({ upscale: e.target.value as Upscale })}>
+          <option value="off">off</option>
+          <option value="M">SwinIR-M</option>
+          <option value="L">SwinIR-L</option>
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function Buttons() {
+  const running = useStudio((s) => s.jobs.some((j) => j.status === 'running'));
+  const settings = useStudio((s) => s.settings);
+  return (
+    <div className="row">
+      <button type="submit" aria-keyshortcuts="Control+Enter">Generate</button>
+      <button type="button" disabled={!running} onClick={() => cancel()} aria-keyshortcuts="Escape">Cancel</button>
+      <a className="button" href={urlWithSettings(location.href, settings)}>Link to these settings</a>
+    </div>
+  );
+}
 
 export function PromptForm() {
-  const settings = useStudio((s) => s.settings);
-  const running = useStudio((s) => s.status === 'running');
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
-      void generate();
+      generate();
     }
   };
   return (
-    <form className="prompt-form" onSubmit={(e) => (e.preventDefault(), void generate())}>
-      <label htmlFor="prompt">Prompt</label>
-      <textarea id="prompt" rows={3} value={settings.prompt} onKeyDown={onKeyDown} onChange={(e) => updateSettings({ prompt: e.target.value })} placeholder="a lighthouse in a storm, oil on canvas" />
-      <div className="row">
-        <label>
-          Seed
-          <input type="number" min={0} max={4294967295} value={settings.seed} onChange={(e) => updateSettings({ seed: Number(e.target.value) >>> 0 })} />
-        </label>
-        <label>
-          Steps
-          <input type="number" min={1} max={1000} value={settings.steps} onChange={(e) => updateSettings({ steps: Math.max(1, Math.min(1000, Number(e.target.value) | 0)) })} />
-        </label>
-      </div>
-      <div className="row">
-        <button type="submit" disabled={running} aria-keyshortcuts="Control+Enter">Generate</button>
-        <button type="button" disabled={!running} onClick={cancel} aria-keyshortcuts="Escape">Cancel</button>
-      </div>
+    <form className="prompt-form" aria-label="Generation settings" onSubmit={(e) => (e.preventDefault(), generate())}>
+      <PromptList onKeyDown={onKeyDown} />
+      <ImagePrompts />
+      <InitImage />
+      <SeedControl />
+      <OutputOptions />
+      <Presets />
+      <Advanced />
+      <Buttons />
     </form>
   );
 }

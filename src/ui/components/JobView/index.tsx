@@ -1,0 +1,50 @@
+import { etaSeconds, type JobProgress, type JobState } from '../../jobs';
+import { useStudio } from '../../store';
+import { PixelCanvas } from '../PixelCanvas';
+import { Result } from '../Result';
+
+const STATUS = { queued: 'Queued', running: 'Running', done: 'Done', cancelled: 'Cancelled', error: 'Failed' } as const;
+
+function Losses({ p }: { readonly p: JobProgress }) {
+  if (!p.losses) return null;
+  const clip = p.losses.clip.map((l) => l.toFixed(4)).join(', ');
+  return (
+    <p className="losses" aria-label="Loss terms">
+      CLIP {clip} · TV {p.losses.tv.toFixed(4)} · range {p.losses.range.toFixed(4)} · saturation {p.losses.saturation.toFixed(4)} · gradient RMS {p.losses.gradRms.toExponential(2)}
+    </p>
+  );
+}
+
+function StepProgress({ job }: { readonly job: JobState }) {
+  const p = job.progress;
+  const eta = p && etaSeconds(p);
+  return (
+    <>
+      <progress aria-label="Generation progress" max={p?.totalSteps || 1} value={p?.doneSteps ?? 0} />
+      <span className="step-text">
+        {job.status === 'running' && p ? `Step ${p.doneSteps} of ${p.totalSteps} (t=${p.timestep})${eta !== undefined ? `, about ${Math.ceil(eta)} s left` : ''}` : STATUS[job.status]}
+      </span>
+      {p?.upscale && <progress aria-label="Upscale progress" max={p.upscale.tiles} value={p.upscale.tile} />}
+      {p?.upscale && <span>Upscaling: tile {p.upscale.tile} of {p.upscale.tiles}</span>}
+      {p && <Losses p={p} />}
+    </>
+  );
+}
+
+/** The shown job: progress, ETA, loss terms, the latest preview, then its images. */
+export function JobView() {
+  const job = useStudio((s) => s.jobs.find((j) => j.id === s.shownJob));
+  const error = useStudio((s) => s.error);
+  const notice = useStudio((s) => s.notice);
+  return (
+    <section className="progress" aria-live="polite">
+      {notice && <p className="notice">{notice}</p>}
+      {error && <p role="alert">{error}</p>}
+      {job ? <StepProgress job={job} /> : <span>Ready</span>}
+      {job?.message && <p className="notice">{job.message}</p>}
+      {job?.error && <p role="alert">{job.error}</p>}
+      {job?.preview && job.status === 'running' && <PixelCanvas pixels={job.preview} label={`Preview at step ${job.progress?.doneSteps ?? 0}`} scale={256 / job.preview.width} />}
+      {job && <Result job={job} />}
+    </section>
+  );
+}

@@ -1,0 +1,47 @@
+import type { StepLosses } from '../pipeline';
+import type { Backend } from '../runtime';
+import type { Pixels } from '../../workers/job-types';
+import type { StudioSettings } from './settings';
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'error';
+
+/** A finished image as PNG blobs with object URLs (revoked when the job is removed). */
+export interface OutputImage {
+  readonly png: Blob;
+  readonly url: string;
+  readonly width: number;
+  readonly height: number;
+  /** SwinIR ×4 of the image, when the job asked for it. */
+  readonly sr?: { readonly png: Blob; readonly url: string; readonly width: number; readonly height: number };
+}
+
+export interface JobProgress {
+  readonly doneSteps: number;
+  readonly totalSteps: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly timestep: number;
+  readonly elapsedMs: number;
+  readonly losses?: StepLosses | undefined;
+  readonly upscale?: { readonly tile: number; readonly tiles: number } | undefined;
+}
+
+export interface JobState {
+  readonly id: string;
+  readonly settings: StudioSettings;
+  readonly status: JobStatus;
+  readonly progress?: JobProgress;
+  /** The latest preview (x̂0 every N steps). */
+  readonly preview?: Pixels | undefined;
+  readonly message?: string;
+  readonly error?: string;
+  readonly images: readonly OutputImage[];
+  readonly backend?: Backend;
+  readonly modelLabel?: string;
+}
+
+/** Seconds left from the pace so far; undefined before the first step. */
+export function etaSeconds(p: JobProgress): number | undefined {
+  if (p.doneSteps === 0) return undefined;
+  return ((p.totalSteps - p.doneSteps) * p.elapsedMs) / p.doneSteps / 1000;
+}

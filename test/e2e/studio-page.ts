@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+/** Settings that keep a demo job to a few seconds on 2 cores: 6 DDIM steps, 4 cutouts. */
+export interface QuickJob {
+  readonly prompt: string;
+  readonly seed: number;
+  readonly sampling?: string;
+  readonly skip?: number;
+  readonly upscale?: 'off' | 'M';
+}
+
+export async function fillJob(page: Page, job: QuickJob): Promise<void> {
+  await page.getByLabel('Prompt', { exact: true }).fill(job.prompt);
+  await page.getByLabel('Seed', { exact: true }).fill(String(job.seed));
+  await page.getByLabel('Skip steps').fill(String(job.skip ?? 2));
+  await page.getByLabel('Upscale (SwinIR ×4)').selectOption(job.upscale ?? 'M');
+  const advanced = page.locator('details.advanced');
+  if ((await advanced.getAttribute('open')) === null) await advanced.locator('summary').click();
+  await page.getByLabel('sampling (ddimN or N)').fill(job.sampling ?? 'ddim8');
+  await page.getByLabel('cutn', { exact: true }).fill('4');
+  await page.getByLabel('cutn_batches').fill('1');
+  await page.getByLabel('Preview every N steps').fill('2');
+}
+
+/** Waits for the shown job to finish and returns its status text. */
+export async function waitForJob(page: Page, timeout = 180_000): Promise<string> {
+  const text = page.locator('.step-text');
+  await expect.poll(async () => (await text.textContent()) ?? '', { timeout }).toMatch(/^(Done|Failed|Cancelled)$/);
+  return (await text.textContent())!;
+}
+
+export async function download(page: Page, name: string | RegExp): Promise<{ bytes: Uint8Array; fileName: string }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).first().click()]);
+  return { bytes: new Uint8Array(readFileSync(await file.path())), fileName: file.suggestedFilename() };
+}
+
+/** Drops a file on an element as a drag from the desktop would (a DataTransfer with one File). */
+export async function dropFile(page: Page, selector: string, file: { name: string; type: string; bytes: Uint8Array }): Promise<void> {
+  const transfer = await page.evaluateHandle(({ name, type, data }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data)], name, { type }));
+    return dt;
+  }, { name: file.name, type: file.type, data: [...file.bytes] });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
+}

@@ -1,0 +1,56 @@
+import type { KeyValueStore } from '../src/cache';
+import type { CancelSignal } from '../src/errors';
+import { generate, loadModels, type GeneratedImage, type GenerationEvent, type LoadedModels, type RenderedImage } from '../src/pipeline';
+import type { Runtime } from '../src/runtime';
+import { cachedGraphBytes } from './graph-bytes';
+import type { JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-types';
+import { demoSources } from './model-sources';
+
+/** The sessions of the models in use: kept between jobs, disposed when the choice changes or the device is lost. */
+interface Held {
+  readonly key: string;
+  readonly label: string;
+  readonly models: LoadedModels;
+}
+
+let held: Held | undefined;
+
+const pixels = (r: RenderedImage): Pixels => ({ width: r.image.width, height: r.image.height, rgba: r.rgba });
+
+export async function releaseModels(): Promise<void> {
+  const old = held;
+  held = undefined;
+  await old?.models.dispose();
+}
+
+async function modelsFor(runtime: Runtime, request: JobRequest, store: KeyValueStore): Promise<Held> {
+  const key = JSON.stringify(request.models);
+  if (held?.key === key) return held;
+  await releaseModels();
+  const { sources, label, graphSource } = demoSources();
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(store, graphSource) }) };
+  return held;
+}
+
+function jobEvent(e: GenerationEvent): JobEvent {
+  if (e.type !== 'step') return e;
+  const { type, sample, batchIndex, step, steps, doneSteps, totalSteps, timestep, elapsedMs, losses, preview } = e;
+  return { type, sample, batchIndex, step, steps, doneSteps, totalSteps, timestep, elapsedMs, ...(losses ? { losses } : {}), ...(preview ? { preview: pixels(preview) } : {}) };
+}
+
+const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchIndex: g.batchIndex, ...pixels(g), ...(g.sr ? { sr: pixels(g.sr) } : {}) });
+
+/** A WebGPU device that went away (driver reset, GPU process crash): its sessions are useless now. */
+export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
+
+/** One job: the held models (loading them if needed), generate(), pixels out. */
+export async function runJob(runtime: Runtime, store: KeyValueStore, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
+  const { models, label } = await modelsFor(runtime, request, store);
+  try {
+    const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
+    return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
+  } catch (err) {
+    if (isDeviceLost(err)) await releaseModels().catch(() => undefined);
+    throw err;
+  }
+}

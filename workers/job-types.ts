@@ -1,0 +1,42 @@
+import type { GenerationSettings, StepLosses } from '../src/pipeline';
+import type { Backend } from '../src/runtime';
+
+/** Pixels crossing from the worker: RGBA bytes, transferred. */
+export interface Pixels {
+  readonly width: number;
+  readonly height: number;
+  readonly rgba: Uint8ClampedArray;
+}
+
+/** Where the models come from: the built-in demo pack (generation from cached checkpoints is not wired yet). */
+export type ModelChoice = { readonly source: 'demo' };
+
+export interface JobRequest {
+  readonly settings: GenerationSettings;
+  readonly models: ModelChoice;
+  readonly previewEvery: number;
+}
+
+/** A generation event as the page receives it: previews as pixels, not planar floats. */
+export type JobEvent =
+  | { readonly type: 'loading'; readonly message: string }
+  | { readonly type: 'notice'; readonly message: string }
+  | {
+      readonly type: 'step'; readonly sample: number; readonly batchIndex: number; readonly step: number; readonly steps: number;
+      readonly doneSteps: number; readonly totalSteps: number; readonly timestep: number; readonly elapsedMs: number;
+      readonly losses?: StepLosses; readonly preview?: Pixels;
+    }
+  | { readonly type: 'upscale'; readonly sample: number; readonly batchIndex: number; readonly tile: number; readonly tiles: number; readonly elapsedMs: number };
+
+export interface JobImage extends Pixels {
+  readonly sample: number;
+  readonly batchIndex: number;
+  readonly sr?: Pixels;
+}
+
+export interface JobResult {
+  readonly images: readonly JobImage[];
+  /** Which models ran, for the PNG metadata and the label ("Demo pack: …"). */
+  readonly modelLabel: string;
+  readonly backend: Backend;
+}
