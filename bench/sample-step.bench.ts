@@ -78,7 +78,7 @@ const bench: Benchmark = {
     const unetWeights = new ArrayWeights(seededArrays(unetParameterShapes(config), 11), 'seeded UNet');
     const clip = { architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) };
     const figures: Record<string, Figure> = {};
-    const notes = ['taken on a shared 2-core machine under contention from other engineers: timings are noisy', 'one ORT wasm instance cannot hold the UNet forward, its VJP graph and the ViT-B/16 guidance graph at once (4 GiB heap): sessions are held one at a time, creation timed apart'];
+    const notes = ['taken on a shared 2-core machine under contention from other engineers: timings are noisy', 'sessions are held one at a time (pipeline oneSessionAtATime), creation timed apart: the UNet forward (~475 MB weights), its VJP graph and the ViT-B/16 guidance graph were not tried together in one 4 GiB wasm heap (the guidance graph alone peaks at ~3.3 GB RSS for 10 cutouts)'];
     for (const [cutn, batches, limit] of configs as [number, number, number][]) {
       const sub = subBatchOf(cutn, limit);
       const models = {
