@@ -6,6 +6,7 @@ import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, 
 import { createRuntime, hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier } from '../src/sampling/guidance-input';
 import { createRng } from '../src/sampling/rng';
+import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
 const THREADS = 2;
@@ -44,18 +45,6 @@ function seededVisionWeights(a: ClipArchitecture): ClipStateDict {
     const data = rng.fillNormal(new Float32Array(shape.reduce((x, y) => x * y, 1))).map((v) => (name.includes('ln_') && name.endsWith('.weight') ? 1 + 0.1 * v : v / Math.sqrt(fanIn)));
     return [name, { shape, data }];
   }));
-}
-
-/** Peak resident set size while `work` runs (sampled every 20 ms), in MiB. */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  try {
-    const result = await work();
-    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /** One warm-up run, then the sub-batches timed back to back (these graphs take seconds each on the wasm EP). */

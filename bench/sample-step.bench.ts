@@ -8,6 +8,7 @@ import { ArrayWeights } from '../src/models/weights';
 import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
 import { createRuntime, hostTensor, type Runtime } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
+import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
 const THREADS = 2;
@@ -28,17 +29,6 @@ function timedSwap(runtime: Runtime, models: Record<Kind, Uint8Array>) {
   const swap = sessionSwap(runtime, { onCreate: (_key, t) => (ms.sessions! += t), onRun: (key, t) => (ms[key]! += t) });
   const session = (kind: Kind) => swap.session(kind, () => Promise.resolve(models[kind]));
   return { session, ms, dispose: () => swap.dispose() };
-}
-
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  try {
-    const result = await work();
-    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 const bytesOf = (graph: Graph): Uint8Array => serialize(optimize(graph));

@@ -4,6 +4,7 @@ import { createSwinIRUpscaler, planarImage, type SwinIRConfig } from '../src/mod
 import { SeededWeights } from '../src/models/weights';
 import { createRuntime, type Runtime } from '../src/runtime';
 import { createRng } from '../src/sampling/rng';
+import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
 const THREADS = 2;
@@ -29,18 +30,6 @@ async function warmUp(runtime: Runtime): Promise<void> {
   const g = new Graph('warm-up');
   g.output(relu(g.input('x', 'float32', [1])), 'y');
   await (await runtime.createSession(serialize(optimize(g)))).dispose();
-}
-
-/** Peak resident memory, sampled while the work runs (maxRSS covers the whole process lifetime). */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
-  try {
-    const result = await work();
-    return { result, peakMiB: Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20) };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 const bench: Benchmark = {

@@ -1,6 +1,7 @@
 import { openCheckpoint, readTensor, readTensorFloat32, type Checkpoint } from '../../../src/checkpoint/index';
 import { withFileSource } from '../../../src/cli/file-source';
 import { fixturePath } from '../../fixtures';
+import { compareArrays } from '../../../src/cli/conformance/results';
 
 export interface RefTensor {
   readonly shape: readonly number[];
@@ -25,15 +26,5 @@ export async function readReferences(group: string, names: readonly string[]): P
   });
 }
 
-/** max |a − ref| / max |ref|: the relative error the tolerances are stated in. */
-export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
-  if (actual.length !== reference.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const d = Math.abs(actual[i]! - reference[i]!);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return diff / (scale || 1);
-}
+/** max |a − ref| / max |ref|: the relative error the tolerances are stated in (the conformance runner's measure). */
+export const relativeError = (actual: ArrayLike<number>, reference: ArrayLike<number>): number => compareArrays(actual, reference).maxRel;

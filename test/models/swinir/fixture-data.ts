@@ -2,6 +2,7 @@ import { openCheckpoint, readTensorFloat32 } from '../../../src/checkpoint/index
 import { withFileSource } from '../../../src/cli/file-source';
 import { loadSwinIR, planarImage, type PlanarImage } from '../../../src/models/swinir';
 import { fixturePath } from '../../fixtures';
+import { compareArrays } from '../../../src/cli/conformance/results';
 
 export interface RefTensor {
   readonly shape: readonly number[];
@@ -33,15 +34,5 @@ export const asImage = (t: RefTensor): PlanarImage => planarImage(3, t.shape[t.s
 export const loadFixtureModel = (config: 'M' | 'L', largeSr?: boolean) =>
   withFileSource(fixturePath('swinir', `swinir_${config}.pth`), (source) => loadSwinIR(source, largeSr === undefined ? {} : { largeSr }));
 
-/** max |a − b| relative to max |reference| (the issue's tolerance is 1e-4 of it). */
-export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
-  if (actual.length !== reference.length) throw new Error(`length ${actual.length} vs ${reference.length}`);
-  let diff = 0;
-  let top = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const d = Math.abs(actual[i]! - reference[i]!);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    top = Math.max(top, Math.abs(reference[i]!));
-  }
-  return diff / top;
-}
+/** max |a − ref| / max |ref|: the relative error the issue's tolerances are stated in (the conformance runner's measure). */
+export const relativeError = (actual: ArrayLike<number>, reference: ArrayLike<number>): number => compareArrays(actual, reference).maxRel;
