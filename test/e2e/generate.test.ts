@@ -110,4 +110,26 @@ describe('the studio on wasm with the demo pack', () => {
     expect(await page.getByRole('listitem', { name: /^Gallery image: / }).count()).toBeGreaterThanOrEqual(2);
     expect(studio.errors).toEqual([]);
   });
+
+  it('runs 10 jobs in a row without the page heap growing beyond 5 MB', async () => {
+    const { page } = studio;
+    const cdp = await page.context().newCDPSession(page);
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    await fillJob(page, { prompt: 'memory', seed: 1, sampling: 'ddim4', skip: 2, upscale: 'off' });
+    let before = 0;
+    for (let run = 1; run <= 10; run++) {
+      await page.getByRole('button', { name: 'Generate' }).click();
+      expect(await waitForJob(page)).toBe('Done');
+      // The first runs fill one-off caches (graphs, the gallery list); growth is measured after them.
+      if (run === 2) before = await heap();
+    }
+    const growth = (await heap()) - before;
+    expect(growth).toBeLessThan(5 * 2 ** 20);
+    // Finished jobs beyond the last three are dropped from the page (their images stay in the gallery).
+    expect(await page.getByRole('region', { name: 'Queue' }).getByRole('listitem').count()).toBeLessThanOrEqual(4);
+    await cdp.detach();
+  });
 });
