@@ -1,6 +1,8 @@
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../src/png';
+import { SEED_DEFAULTS } from '../../src/ui/settings';
+import { urlWithSettings } from '../../src/ui/url-settings';
 import { openStudio, serveApp, type Studio } from './browser';
 import { download, dropFile, fillJob, waitForJob } from './studio-page';
 
@@ -131,5 +133,18 @@ describe('the studio on wasm with the demo pack', () => {
     // Finished jobs beyond the last three are dropped from the page (their images stay in the gallery).
     expect(await page.getByRole('region', { name: 'Queue' }).getByRole('listitem').count()).toBeLessThanOrEqual(4);
     await cdp.detach();
+  });
+
+  it('opens a settings link with its settings in the form', async () => {
+    const { page } = studio;
+    const settings = { ...SEED_DEFAULTS, prompts: [{ text: 'shared by link', weight: 1 }, { text: 'fog', weight: -0.5 }], seed: 777, cutn: 12 };
+    await page.goto('about:blank');
+    await page.goto(urlWithSettings(url, settings));
+    await page.getByText('Settings loaded from the link').waitFor();
+    expect(await page.getByLabel('Prompt', { exact: true }).inputValue()).toBe('shared by link');
+    expect(await page.getByLabel('Prompt 2', { exact: true }).inputValue()).toBe('fog');
+    expect(await page.getByLabel('Weight of prompt 2').inputValue()).toBe('-0.5');
+    expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe('777');
+    expect(await page.getByLabel('cutn', { exact: true }).inputValue()).toBe('12');
   });
 });
