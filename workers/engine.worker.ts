@@ -60,7 +60,7 @@ const api = {
     const job = { aborted: false };
     registry.jobs.set(jobId, job);
     try {
-      const result = await runJob(await runtime(), models().store, request, onEvent, job);
+      const result = await runJob(await runtime(), models(), request, onEvent, job);
       return transfer(result, result.images.flatMap((i) => [i.rgba.buffer, ...(i.sr ? [i.sr.rgba.buffer] : [])]));
     } catch (err) {
       // A lost WebGPU device: the next job starts a fresh runtime (and device) and recreates the sessions.

@@ -1,10 +1,11 @@
-import type { KeyValueStore } from '../src/cache';
 import type { CancelSignal } from '../src/errors';
 import { generate, loadModels, type GeneratedImage, type GenerationEvent, type LoadedModels, type RenderedImage } from '../src/pipeline';
 import type { Runtime } from '../src/runtime';
+import { cachedSources } from './cached-sources';
 import { cachedGraphBytes } from './graph-bytes';
 import type { JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-types';
 import { demoSources } from './model-sources';
+import type { ModelService } from './model-service';
 
 /** The sessions of the models in use: kept between jobs, disposed when the choice changes or the device is lost. */
 interface Held {
@@ -23,12 +24,12 @@ export async function releaseModels(): Promise<void> {
   await old?.models.dispose();
 }
 
-async function modelsFor(runtime: Runtime, request: JobRequest, store: KeyValueStore): Promise<Held> {
+async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelService): Promise<Held> {
   const key = JSON.stringify(request.models);
   if (held?.key === key) return held;
   await releaseModels();
-  const { sources, label, graphSource } = demoSources();
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(store, graphSource) }) };
+  const { sources, label, graphSource } = request.models.source === 'demo' ? demoSources() : await cachedSources(service, request.models);
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource) }) };
   return held;
 }
 
@@ -44,8 +45,10 @@ const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchInde
 export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
 
 /** One job: the held models (loading them if needed), generate(), pixels out. */
-export async function runJob(runtime: Runtime, store: KeyValueStore, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
-  const { models, label } = await modelsFor(runtime, request, store);
+export async function runJob(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
+  onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
+  const { models, label } = await modelsFor(runtime, request, service);
+  onEvent({ type: 'loading', message: '' });
   try {
     const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
     return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };

@@ -8,8 +8,17 @@ export interface Pixels {
   readonly rgba: Uint8ClampedArray;
 }
 
-/** Where the models come from: the built-in demo pack (generation from cached checkpoints is not wired yet). */
-export type ModelChoice = { readonly source: 'demo' };
+/** Cached checkpoint models by manifest id: a diffusion model, a CLIP, and optionally SwinIR M and L. */
+export interface CachedChoice {
+  readonly source: 'cache';
+  readonly diffusion: string;
+  readonly clip: string;
+  readonly swinirM?: string | undefined;
+  readonly swinirL?: string | undefined;
+}
+
+/** Where the models come from: the built-in demo pack, or checkpoints in the cache. */
+export type ModelChoice = { readonly source: 'demo' } | CachedChoice;
 
 export interface JobRequest {
   readonly settings: GenerationSettings;

@@ -1,4 +1,4 @@
-import { blobSource } from '../src/checkpoint';
+import { blobSource, type ByteSource } from '../src/checkpoint';
 import {
   BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
   type CachedGraph, type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
@@ -16,6 +16,13 @@ export interface ModelsView {
 export interface ModelProgress extends DownloadProgress {
   readonly modelId: string;
   readonly fileName: string;
+}
+
+export interface CachedModelFile {
+  readonly name: string;
+  readonly source: ByteSource;
+  readonly sha256: string;
+  readonly size: number;
 }
 
 export interface ServiceOptions {
@@ -104,6 +111,15 @@ export function createModelService(options: ServiceOptions = {}) {
     manifest: (): ModelManifest => manifest,
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
+    /** A verified file of a model by role: its bytes as a ByteSource and its digest. */
+    async file(id: string, role: 'weights' | 'config'): Promise<CachedModelFile | undefined> {
+      const file = model(id).files.find((f) => f.role === role);
+      if (!file) return undefined;
+      const [source, status] = [await cache.open(file.url), await cache.status(file.url)];
+      const { sha256 } = await cache.download(file);
+      return { name: file.name, source, sha256, size: status.bytesDone };
+    },
+    model,
   };
 }
 

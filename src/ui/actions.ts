@@ -58,7 +58,7 @@ export function generate(): void {
   const settings: StudioSettings = state.seedLocked ? state.settings : { ...state.settings, seed: randomSeed() };
   if (!state.seedLocked) updateSettings({ seed: settings.seed });
   const job: JobState = { id: crypto.randomUUID(), settings, status: 'queued', images: [] };
-  const request: JobRequest = { settings: generationSettings(settings, state), models: { source: 'demo' }, previewEvery: settings.previewEvery };
+  const request: JobRequest = { settings: generationSettings(settings, state), models: state.modelChoice, previewEvery: settings.previewEvery };
   controllers.set(job.id, new AbortController());
   studio.setState((s) => ({ jobs: [...s.jobs, job], shownJob: job.id, error: undefined }));
   chain = chain.then(() => run(job, request));

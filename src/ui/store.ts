@@ -1,6 +1,7 @@
 import { useStore as useZustand } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { Backend } from '../runtime';
+import type { ModelChoice } from '../../workers/job-types';
 import type { GalleryItem } from './gallery-db';
 import type { JobState } from './jobs';
 import { EMPTY_MODELS, type ModelsState } from './models-state';
@@ -22,6 +23,8 @@ export interface StudioState {
   readonly error?: string | undefined;
   readonly notice?: string | undefined;
   readonly models: ModelsState;
+  /** Which models the next job uses. */
+  readonly modelChoice: ModelChoice;
 }
 
 /** The UI's one store. It is a vanilla store so worker callbacks and actions can set state directly. */
@@ -32,6 +35,7 @@ export const studio = createStore<StudioState>(() => ({
   jobs: [],
   gallery: [],
   models: EMPTY_MODELS,
+  modelChoice: { source: 'demo' },
 }));
 
 export const useStudio = <T>(select: (s: StudioState) => T): T => useZustand(studio, select);

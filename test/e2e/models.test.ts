@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PickleWriter } from '../checkpoint/helpers/pickle-writer';
 import { torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, fixturePath } from '../fixtures';
+import { decodePng } from '../../src/png';
 import { openStudio, serveApp, type Studio } from './browser';
+import { download, fillJob, waitForJob } from './studio-page';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 
 /** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
@@ -14,6 +16,10 @@ let appUrl: string;
 let models: ModelServer;
 
 const swinirM = hostFixture('swinir_M.pth', fixturePath('swinir', 'swinir_M.pth'));
+const unetA = hostFixture('unet_A.pt', fixturePath('unet', 'unet_A.pt'));
+const unetYaml = hostFixture('unet_A.yaml', fixturePath('unet', 'unet_A.yaml'));
+const clipJit = hostFixture('clip_jit.pt', fixturePath('clip', 'clip_jit.pt'));
+const bpe = hostFixture('bpe_simple_vocab_16e6.txt.gz', fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'));
 // A torch zip whose pickle asks for os.system: the reader must refuse it by name and run nothing.
 const hostile = { name: 'hostile.pth', bytes: torchZip({ storages: [], pickle: new PickleWriter().proto(2).global('os', 'system').str('echo pwned').stop().bytes() }) };
 const webPage = { name: 'page.pth', bytes: new TextEncoder().encode('<!doctype html><title>Sign in</title>'), contentType: 'text/html' };
@@ -30,6 +36,8 @@ const pack = {
       { id: 'swinir-m-x4', kind: 'swinir', label: 'Test SwinIR-M', files: [{ ...swinirM, role: 'weights', sha256: sha256Hex(swinirM.bytes) }] },
       { id: 'hostile', kind: 'swinir', label: 'Hostile file', files: [{ ...hostile, role: 'weights' }] },
       { id: 'web-page', kind: 'swinir', label: 'Web page', files: [{ ...webPage, role: 'weights' }] },
+      { id: 'unet-a', kind: 'diffusion', label: 'Test UNet A', files: [{ ...unetA, role: 'weights' }, { ...unetYaml, role: 'config' }] },
+      { id: 'clip-test', kind: 'clip', label: 'Test CLIP', files: [{ ...clipJit, role: 'weights' }, { ...bpe, role: 'config' }] },
     ], [offline]),
   })),
 };
@@ -53,7 +61,7 @@ describeWithFixtures('models panel with a local model server', () => {
   let studio: Studio;
   beforeAll(async () => {
     ({ server: app, url: appUrl } = await serveApp());
-    models = await serveModels([swinirM, hostile, webPage, pack]);
+    models = await serveModels([swinirM, hostile, webPage, unetA, unetYaml, clipJit, bpe, pack]);
     studio = await openStudio(`${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`, { webgpu: false });
     await row(studio, 'Test SwinIR-M').waitFor();
   });
@@ -119,6 +127,24 @@ describeWithFixtures('models panel with a local model server', () => {
     await offline.getByText('Cannot fetch from the browser (CORS/offline)').waitFor({ timeout: 60_000 });
     await offline.getByLabel('Drop the file for Offline model: file picker').setInputFiles({ name: 'swinir_M.pth', mimeType: 'application/octet-stream', buffer: Buffer.from(swinirM.bytes) });
     await expect.poll(() => stateOf(studio, 'Offline model'), { timeout: 120_000 }).toBe('verified');
+  });
+
+  it('generates from the cached checkpoints and upscales with the cached SwinIR-M', async () => {
+    const { page } = studio;
+    for (const label of ['Test UNet A', 'Test CLIP']) {
+      await page.getByRole('button', { name: `Download ${label}` }).click();
+      await expect.poll(() => stateOf(studio, label), { timeout: 180_000 }).toBe('verified');
+    }
+    await page.getByRole('radio', { name: /^Cached models/ }).check();
+    expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a');
+    expect(await page.getByLabel('SwinIR-M (upscale M)').inputValue()).toBe('swinir-m-x4');
+    await fillJob(page, { prompt: 'from the cache', seed: 11 });
+    await page.getByRole('button', { name: 'Generate' }).click();
+    expect(await waitForJob(page, 240_000)).toBe('Done');
+    const sr = decodePng((await download(page, /^Download upscaled PNG 128×128$/)).bytes);
+    expect([sr.width, sr.height]).toEqual([128, 128]);
+    expect(sr.text.parameters).toMatch(/Model: Test UNet A \+ Test CLIP \+ Test SwinIR-M, /);
+    await page.getByRole('radio', { name: /^Demo pack/ }).check();
   });
 
   it('deletes one model, then all', async () => {

@@ -1,5 +1,4 @@
 import { useEffect } from 'react';
-import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
 import { cancel, connectEngine } from '../../actions';
 import { refreshGallery } from '../../gallery-actions';
 import { loadModels } from '../../models-actions';
@@ -55,7 +54,6 @@ export function App() {
         <h1>CLIP-guided diffusion studio</h1>
         <BackendStatus />
       </header>
-      <p className="notice" aria-label="Models in use">{DEMO_PACK_LABEL}</p>
       <PromptForm />
       <JobView />
       <Queue />

@@ -6,6 +6,7 @@ import { urlWithSettings } from '../../url-settings';
 import { Advanced } from '../Advanced';
 import { ImagePrompts } from '../ImagePrompts';
 import { InitImage } from '../InitImage';
+import { ModelChoice } from '../ModelChoice';
 import { NumberField } from '../NumberField';
 import { Presets } from '../Presets';
 import { PromptList } from '../PromptList';
@@ -50,6 +51,7 @@ export function PromptForm() {
   };
   return (
     <form className="prompt-form" aria-label="Generation settings" onSubmit={(e) => (e.preventDefault(), generate())}>
+      <ModelChoice />
       <PromptList onKeyDown={onKeyDown} />
       <ImagePrompts />
       <InitImage />
