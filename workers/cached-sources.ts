@@ -5,7 +5,7 @@ import { loadSwinIR, type SwinIRModel } from '../src/models/swinir';
 import { loadUnetWeights, parseModelConfigYaml, resolveConfig, unetPreset } from '../src/models/unet';
 import type { ModelSources } from '../src/pipeline';
 import type { CachedChoice } from './job-types';
-import type { ModelService } from './model-service';
+import type { CachedModelFile, ModelService } from './model-service';
 import type { Sources } from './model-sources';
 
 const required = async (service: ModelService, id: string, role: 'weights' | 'config', what: string) => {
@@ -13,6 +13,8 @@ const required = async (service: ModelService, id: string, role: 'weights' | 'co
   if (!file) throw new EngineError(`${service.model(id).label}: ${what}`);
   return file;
 };
+
+const digestOf = (file: CachedModelFile) => ({ url: file.url, size: file.size, sha256: file.sha256 });
 
 const text = async (file: { source: { size: number; read(o: number, l: number): Promise<Uint8Array> } }) => new TextDecoder().decode(await file.source.read(0, file.source.size));
 
@@ -22,7 +24,7 @@ async function unetSources(service: ModelService, id: string) {
   const flags = config ? parseModelConfigYaml(await text(config)) : unetPreset('lsun_uncond_100M_1200K_bs128').flags;
   const weights = await required(service, id, 'weights', 'no weights file');
   const resolved = resolveConfig(flags);
-  return { config: resolved, weights: await loadUnetWeights(await openCheckpoint(weights.source), resolved, weights.name), sha256: weights.sha256 };
+  return { config: resolved, weights: await loadUnetWeights(await openCheckpoint(weights.source), resolved, weights.name), ...digestOf(weights) };
 }
 
 /** CLIP and its tokenizer: the BPE vocabulary is the CLIP model's config file (openai/CLIP bpe_simple_vocab_16e6.txt.gz). */
@@ -30,7 +32,7 @@ async function clipSources(service: ModelService, id: string) {
   const weights = await required(service, id, 'weights', 'no weights file');
   const vocab = await required(service, id, 'config', "needs CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) as its config file, and the manifest lists none");
   const clip = await loadClip(await openCheckpoint(weights.source));
-  return { clip, tokenizer: createClipTokenizer(await vocab.source.read(0, vocab.source.size)), sha256: weights.sha256 };
+  return { clip, tokenizer: createClipTokenizer(await vocab.source.read(0, vocab.source.size)), ...digestOf(weights) };
 }
 
 async function swinirSource(service: ModelService, id: string | undefined, largeSr: boolean): Promise<{ model?: SwinIRModel; sha256?: string }> {
@@ -41,7 +43,7 @@ async function swinirSource(service: ModelService, id: string | undefined, large
 
 /**
  * Models read from the cache's verified chunks (tensors by range, never a whole file in one
- * buffer). Their graphs are cached under the digests of every checkpoint that went into them.
+ * buffer). UNet graphs are cached under the UNet checkpoint's digest, CLIP ones under CLIP's.
  */
 export async function cachedSources(service: ModelService, choice: CachedChoice): Promise<Sources> {
   const unet = await unetSources(service, choice.diffusion);
@@ -50,5 +52,7 @@ export async function cachedSources(service: ModelService, choice: CachedChoice)
   const swinir = { ...(m.model ? { M: m.model } : {}), ...(l.model ? { L: l.model } : {}) };
   const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clip: clip.clip, tokenizer: clip.tokenizer, swinir };
   const label = [choice.diffusion, choice.clip, choice.swinirM, choice.swinirL].filter(Boolean).map((id) => service.model(id!).label).join(' + ');
-  return { sources, label, graphSource: { url: 'checkpoints', size: 0, sha256: `${unet.sha256}+${clip.sha256}` } };
+  const unetSource = { url: unet.url, size: unet.size, sha256: unet.sha256 };
+  const clipSource = { url: clip.url, size: clip.size, sha256: clip.sha256 };
+  return { sources, label, graphSource: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetSource : clipSource) };
 }

@@ -1,14 +1,15 @@
 import { getGraph, putGraph, type GraphSource, type KeyValueStore } from '../src/cache';
-import { defaultGraphBytes, type GraphBytes } from '../src/pipeline';
+import { defaultGraphBytes, type GraphBytes, type GraphSpec } from '../src/pipeline';
 
 /**
  * The pipeline's graph hook over the IndexedDB graph cache: a graph is keyed by what it was built
- * from (a checkpoint's SHA-256, or the demo pack's version) and its spec, so a second visit loads
- * the ONNX bytes instead of building and serialising them again.
+ * from (the checkpoint's SHA-256, or the demo pack's version) and its spec, so a second visit loads
+ * the ONNX bytes instead of building and serialising them again. Keyed by the one checkpoint a
+ * graph comes from, deleting that model deletes its graphs too (deleteGraphsOf).
  */
-export function cachedGraphBytes(store: KeyValueStore, source: GraphSource): GraphBytes {
+export function cachedGraphBytes(store: KeyValueStore, sourceOf: (spec: GraphSpec) => GraphSource): GraphBytes {
   return async (spec, build) => {
-    const id = { source, converterOptions: { pipelineGraph: spec } };
+    const id = { source: sourceOf(spec), converterOptions: { pipelineGraph: spec } };
     const cached = await getGraph(store, id);
     if (cached) return cached.readFile('model.onnx');
     const bytes = await defaultGraphBytes(spec, build);

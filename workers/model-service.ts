@@ -1,11 +1,10 @@
-import { blobSource, type ByteSource } from '../src/checkpoint';
+import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
   BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
-  type CachedGraph, type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+  type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
-import { CacheError, EngineError } from '../src/errors';
+import { EngineError } from '../src/errors';
 import { idbStore } from './idb-store';
-import { convertedGraph } from './model-convert';
 
 export interface ModelsView {
   readonly manifest: ModelManifest;
@@ -20,6 +19,7 @@ export interface ModelProgress extends DownloadProgress {
 
 export interface CachedModelFile {
   readonly name: string;
+  readonly url: string;
   readonly source: ByteSource;
   readonly sha256: string;
   readonly size: number;
@@ -33,8 +33,8 @@ export interface ServiceOptions {
 /**
  * The worker's side of the models panel: the manifest in use (built-in or a pack), the IndexedDB
  * cache, downloads in flight (cancelled by model id, since an AbortSignal cannot cross to the
- * worker) and conversion. A model is usable once every file is verified and its checkpoint
- * converted; a conversion the reader refuses removes the model's files, so nothing of it is kept.
+ * worker) and the check of each checkpoint. A model is usable once every file is verified and its
+ * checkpoint opens; one the reader refuses is removed with all its files, so nothing of it is kept.
  */
 // eslint-disable-next-line max-lines-per-function -- the service object: each method is a few lines over the shared state
 export function createModelService(options: ServiceOptions = {}) {
@@ -50,13 +50,17 @@ export function createModelService(options: ServiceOptions = {}) {
     return found;
   };
 
-  /** Converts a verified model, deleting it if the conversion is refused. */
-  const prepare = async (entry: ModelEntry): Promise<CachedGraph | undefined> => {
-    if (entry.format !== 'checkpoint') return undefined;
+  /**
+   * Opens a verified checkpoint with the safe reader (zip, restricted pickle, tensor table), so a
+   * corrupt or hostile file is refused now and removed, not kept until the first generation. Its
+   * graphs are built and cached on first use, for the graph specs the pipeline asks for.
+   */
+  const prepare = async (entry: ModelEntry): Promise<void> => {
+    const weights = entry.files.find((f) => f.role === 'weights');
+    if (entry.format !== 'checkpoint' || !weights) return;
     try {
-      return await convertedGraph({ cache, store, storage }, entry);
+      await openCheckpoint(await cache.open(weights.url));
     } catch (err) {
-      if (err instanceof CacheError && /quota|storage/i.test(err.message)) throw err;
       await cache.deleteModel(entry);
       throw new EngineError(`${entry.label} was refused and removed from the cache: ${(err as Error).message}`);
     }
@@ -106,8 +110,6 @@ export function createModelService(options: ServiceOptions = {}) {
 
     deleteModel: (id: string): Promise<void> => cache.deleteModel(model(id)),
     deleteAll: (): Promise<void> => cache.deleteAll(),
-    /** The converted graphs of a verified model, for the sessions (converting on first use). */
-    graphs: (id: string): Promise<CachedGraph | undefined> => prepare(model(id)),
     manifest: (): ModelManifest => manifest,
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
@@ -117,7 +119,7 @@ export function createModelService(options: ServiceOptions = {}) {
       if (!file) return undefined;
       const [source, status] = [await cache.open(file.url), await cache.status(file.url)];
       const { sha256 } = await cache.download(file);
-      return { name: file.name, source, sha256, size: status.bytesDone };
+      return { name: file.name, url: file.url, source, sha256, size: status.bytesDone };
     },
     model,
   };

@@ -90,10 +90,6 @@ describeWithFixtures('models panel with a local model server', () => {
     expect(resumedAt % CHUNK).toBe(0);
     expect(resumedAt).toBeLessThanOrEqual(1_500_000);
     expect(await row(studio, 'Test SwinIR-M').textContent()).toContain('Cached and verified');
-    // The checkpoint was converted and its graph cached under its SHA-256, so later visits skip the conversion.
-    const graphs = (await cacheKeys(studio)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(swinirM.bytes)}`)}/`));
-    expect(graphs.some((k) => k.endsWith('/entry'))).toBe(true);
-    expect(graphs.some((k) => k.includes('swinir.onnx'))).toBe(true);
   });
 
   it('does not download again after a reload', async () => {
@@ -144,6 +140,14 @@ describeWithFixtures('models panel with a local model server', () => {
     const sr = decodePng((await download(page, /^Download upscaled PNG 128×128$/)).bytes);
     expect([sr.width, sr.height]).toEqual([128, 128]);
     expect(sr.text.parameters).toMatch(/Model: Test UNet A \+ Test CLIP \+ Test SwinIR-M, /);
+    // The graphs were cached under each checkpoint's digest, so the next visit does not build them again.
+    const entries = async (bytes: Uint8Array) => (await cacheKeys(studio)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(bytes)}`)}/`) && k.endsWith('/entry'));
+    expect(await entries(unetA.bytes)).toHaveLength(2);
+    expect((await entries(clipJit.bytes)).length).toBeGreaterThanOrEqual(1);
+    // Deleting a model deletes its graphs.
+    await page.getByRole('button', { name: 'Delete Test UNet A' }).click();
+    await expect.poll(async () => (await entries(unetA.bytes)).length).toBe(0);
+    expect((await entries(clipJit.bytes)).length).toBeGreaterThanOrEqual(1);
     await page.getByRole('radio', { name: /^Demo pack/ }).check();
   });
 
