@@ -16,6 +16,9 @@ interface Held {
 
 let held: Held | undefined;
 
+/** The released models' native size (seed-spec §11); the demo pack and the fixtures are smaller. */
+const FULL_SIZE = 256;
+
 const pixels = (r: RenderedImage): Pixels => ({ width: r.image.width, height: r.image.height, rgba: r.rgba });
 
 export async function releaseModels(): Promise<void> {
@@ -29,7 +32,10 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
   if (held?.key === key) return held;
   await releaseModels();
   const { sources, label, graphSource } = request.models.source === 'demo' ? demoSources() : await cachedSources(service, request.models);
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource) }) };
+  // Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
+  // session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
+  const oneSessionAtATime = sources.unet.config.imageSize >= FULL_SIZE;
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime }) };
   return held;
 }
 
