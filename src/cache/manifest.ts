@@ -47,10 +47,21 @@ const SEED_CONFIGS = 'https://raw.githubusercontent.com/sreevishnu-damodaran/cli
 /** openai/CLIP clip.py `_MODELS`: the path segment before the file name is the file's SHA-256 (`_download` checks it). */
 const CLIP_MODELS = 'https://openaipublic.azureedge.net/clip/models/';
 const SWINIR_RELEASE = 'https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/';
+/**
+ * CLIP's BPE vocabulary, read at run time (never shipped with the app), pinned to openai/CLIP
+ * d05afc4; size and SHA-256 are those of that file (the fixtures hold a byte-identical copy).
+ */
+const CLIP_VOCAB = {
+  name: 'bpe_simple_vocab_16e6.txt.gz',
+  role: 'config',
+  url: 'https://raw.githubusercontent.com/openai/CLIP/d05afc436d78f1c48dc0dbf8e5980a9d471f35f6/clip/bpe_simple_vocab_16e6.txt.gz',
+  size: 1356917,
+  sha256: '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a',
+} as const;
 
 const clip = (id: string, label: string, sha256: string, name: string): ModelEntry => ({
   id, kind: 'clip', label, format: 'checkpoint',
-  files: [{ name, role: 'weights', url: `${CLIP_MODELS}${sha256}/${name}`, sha256 }],
+  files: [{ name, role: 'weights', url: `${CLIP_MODELS}${sha256}/${name}`, sha256 }, CLIP_VOCAB],
   source: 'openai/CLIP clip/clip.py _MODELS (the SHA-256 is the URL path segment)',
 });
 

@@ -35,9 +35,9 @@ describe('the built-in manifest', () => {
       ['clip-diffusion-art-256', ['256x256_clip_diffusion_art.pt', '256x256_clip_diffusion_art.yaml']],
       ['openai-256-uncond', ['256x256_diffusion_uncond.pt', '256x256_diffusion_uncond.yaml']],
       ['lsun-bedroom-100m', ['lsun_uncond_100M_1200K_bs128.pt']],
-      ['clip-vit-b16', ['ViT-B-16.pt']],
-      ['clip-vit-b32', ['ViT-B-32.pt']],
-      ['clip-vit-l14', ['ViT-L-14.pt']],
+      ['clip-vit-b16', ['ViT-B-16.pt', 'bpe_simple_vocab_16e6.txt.gz']],
+      ['clip-vit-b32', ['ViT-B-32.pt', 'bpe_simple_vocab_16e6.txt.gz']],
+      ['clip-vit-l14', ['ViT-L-14.pt', 'bpe_simple_vocab_16e6.txt.gz']],
       ['swinir-m-x4', ['003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth']],
       ['swinir-l-x4', ['003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth']],
     ]);
