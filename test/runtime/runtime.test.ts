@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { buildSkeletonModel } from '../../src/models/skeleton';
+import { add, Graph, serialize, tanh } from '../../src/graph';
 import { createQueue, createRuntime } from '../../src/runtime';
 
 describe('queue', () => {
@@ -24,6 +24,13 @@ describe('queue', () => {
   });
 });
 
+/** A two-input model: y = tanh(x + cond). */
+function twoInputModel(): Uint8Array {
+  const g = new Graph('two-inputs');
+  g.output(tanh(add(g.input('x', 'float32', [1, 3]), g.input('cond', 'float32', [1, 3]))), 'y');
+  return serialize(g);
+}
+
 describe('runtime', () => {
   it('reports wasm and why, when no WebGPU adapter was found', () => {
     const rt = createRuntime(ort, { threads: 1, fallbackReason: 'no WebGPU adapter is available' });
@@ -35,7 +42,7 @@ describe('runtime', () => {
     const adapter = { vendor: 'test', architecture: 'none', description: '', isFallbackAdapter: true };
     const rt = createRuntime(ort, { threads: 1, adapter });
     expect(rt.backend.ep).toBe('webgpu');
-    const session = await rt.createSession(buildSkeletonModel());
+    const session = await rt.createSession(twoInputModel());
     expect(rt.backend.ep).toBe('wasm');
     expect(rt.backend.fallbackReason).toMatch(/^WebGPU session failed: /);
     expect(session.inputNames).toEqual(['x', 'cond']);

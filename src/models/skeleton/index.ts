@@ -1,2 +1,0 @@
-export { buildSkeletonGraph, buildSkeletonModel, SKELETON } from './build';
-export { generateSkeleton, type SkeletonImage, type SkeletonRequest, type StepProgress } from './generate';
