@@ -52,7 +52,7 @@ const bench: Benchmark = {
         notes: [
           'Cold: a fresh profile builds and serialises every graph; cached: the page loaded again in the same profile (new worker, new sessions), graphs read from IndexedDB, demo weights rebuilt. Times are from the start of navigation, and include Playwright pressing Generate once the button is there.',
           'Full-size random-weight models are not timed: the page would need ~0.6 GB of generated .pt files (art UNet 113.7 M parameters + ViT-B/16 + SwinIR-M) served and stored in IndexedDB per run, and one guided step at the seed defaults takes minutes on wasm without a GPU (see sample-step.json); e2e times the fixture-size checkpoints from the cache instead (models.test.ts).',
-          'Taken on a shared machine under contention; headless Chromium without a GPU.',
+          'Headless Chromium without a GPU (wasm EP).',
         ],
       };
     } finally {
