@@ -8,7 +8,7 @@ import { seededArrays } from './seeded';
 import { demoVocabularyGz } from './vocabulary';
 
 /** What the UI shows next to demo results: the weights are random, the images are noise-like patterns. */
-export const DEMO_LABEL = 'Demo models: tiny networks with random (seeded) weights, not trained. They show the pipeline working offline; the images do not depict the prompt.';
+export const DEMO_LABEL = 'Tiny networks with random (seeded) weights, not trained. They show the pipeline working offline; the images do not depict the prompt.';
 
 /** A 64-px UNet with the art model's layout in miniature (learned sigma, linear schedule, rescaled timesteps). */
 const DEMO_UNET_FLAGS = {
