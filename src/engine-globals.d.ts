@@ -20,3 +20,6 @@ declare class AbortController {
   readonly signal: AbortSignal;
   abort(reason?: unknown): void;
 }
+
+/** The monotonic clock, for step timings and ETAs (browsers, workers and Node all have it). */
+declare const performance: { now(): number };
