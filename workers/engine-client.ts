@@ -70,5 +70,5 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
   /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
   const models = (): Remote<EngineApi> => engine();
 
-  return { init: () => engine().init(), generate, terminate, models };
+  return { init: () => engine().init(), generate, models };
 }

@@ -1,7 +1,7 @@
 import { expose, transfer } from 'comlink';
 import { createRuntime, type Backend, type OrtModule, type Runtime } from '../src/runtime';
 import { findWebGpuAdapter } from './backend';
-import { isDeviceLost, releaseModels, runJob } from './generation';
+import { isDeviceLost, runJob } from './generation';
 import type { JobEvent, JobRequest, JobResult } from './job-types';
 import { createModelService, type ModelService } from './model-service';
 
@@ -70,9 +70,6 @@ const api = {
       registry.jobs.delete(jobId);
     }
   },
-
-  /** Frees the sessions (the page asks when it leaves the studio idle, and before switching models). */
-  releaseModels,
 
   cancel(jobId: string): void {
     const job = registry.jobs.get(jobId);

@@ -110,7 +110,6 @@ export function createModelService(options: ServiceOptions = {}) {
 
     deleteModel: (id: string): Promise<void> => cache.deleteModel(model(id)),
     deleteAll: (): Promise<void> => cache.deleteAll(),
-    manifest: (): ModelManifest => manifest,
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
     /** A verified file of a model by role: its bytes as a ByteSource and its digest. */

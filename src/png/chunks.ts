@@ -3,6 +3,8 @@ import { crc32 } from '../bytes/crc32';
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
+export const isPng = (bytes: Uint8Array): boolean => PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+
 export interface Chunk {
   readonly type: string;
   readonly data: Uint8Array;
@@ -22,7 +24,7 @@ export function writeChunk(chunk: Chunk): Uint8Array {
 
 /** Splits a PNG file into chunks, checking the signature, every length and every CRC. */
 export function readChunks(bytes: Uint8Array): Chunk[] {
-  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new ImageError('not a PNG file (bad signature)');
+  if (!isPng(bytes)) throw new ImageError('not a PNG file (bad signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: Chunk[] = [];
   for (let at = 8; at < bytes.length; ) {

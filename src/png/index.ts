@@ -1,3 +1,3 @@
-export { readChunks, type Chunk } from './chunks';
+export { isPng, readChunks, type Chunk } from './chunks';
 export { decodePng, encodePng, type DecodedPng, type RgbaImage } from './codec';
 export { readText, type PngText } from './text';

@@ -1,5 +1,6 @@
 import { proxy } from 'comlink';
 import { isAbortError } from '../errors';
+import { createQueue } from '../runtime/queue';
 import type { JobEvent, JobRequest } from '../../workers/job-types';
 import { engine } from './engine';
 import { saveToGallery } from './gallery-db';
@@ -11,7 +12,7 @@ import { studio, updateJob, updateSettings } from './store';
 
 /** Jobs run one after another; each has its own AbortController (Escape or its Cancel button). */
 const controllers = new Map<string, AbortController>();
-let chain: Promise<void> = Promise.resolve();
+const enqueue = createQueue();
 
 /** Starts the worker and shows which backend it got. */
 export async function connectEngine(): Promise<void> {
@@ -37,7 +38,7 @@ async function run(job: JobState, request: JobRequest): Promise<void> {
   updateJob(job.id, () => ({ status: 'running' }));
   try {
     const result = await engine().generate(request, proxy((e: JobEvent) => onEvent(job.id, e)), controller.signal);
-    const images = outputImages(result, job.settings);
+    const images = outputImages(result, job.settings, request.models.source === 'demo');
     updateJob(job.id, () => ({ status: 'done', images, backend: result.backend, modelLabel: result.modelLabel, preview: undefined }));
     studio.setState({ backend: result.backend });
     for (const image of images) {
@@ -61,7 +62,7 @@ export function generate(): void {
   const request: JobRequest = { settings: generationSettings(settings, state), models: state.modelChoice, previewEvery: settings.previewEvery };
   controllers.set(job.id, new AbortController());
   studio.setState((s) => ({ jobs: [...s.jobs, job], shownJob: job.id, error: undefined }));
-  chain = chain.then(() => run(job, request));
+  void enqueue(() => run(job, request));
 }
 
 /** Cancels a job (running or queued); with no id, the running one (Escape). */

@@ -1,4 +1,4 @@
-import { createStore, del, entries, set } from 'idb-keyval';
+import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
 import type { StudioSettings } from './settings';
 
 /** One kept result: the PNGs themselves (metadata inside) and what the gallery lists. */
@@ -14,7 +14,9 @@ export interface GalleryItem {
 }
 
 // Its own database: the model cache's store is cleared by "delete all models", the gallery is not.
-const store = () => createStore('clip-diffusion-web-gallery', 'images');
+let db: UseStore | undefined;
+// createStore opens the database, so it is made once.
+const store = (): UseStore => (db ??= createStore('clip-diffusion-web-gallery', 'images'));
 
 export async function listGallery(): Promise<GalleryItem[]> {
   const all = await entries<string, GalleryItem>(store());

@@ -15,4 +15,3 @@ export async function decodeImage(file: Blob): Promise<RgbaImage> {
   }
 }
 
-export const isPng = (bytes: Uint8Array): boolean => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b);

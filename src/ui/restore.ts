@@ -1,5 +1,6 @@
 import { reuseSettings } from './gallery-actions';
-import { decodeImage, isPng } from './image-input';
+import { isPng } from '../png';
+import { decodeImage } from './image-input';
 import { settingsFromPng } from './png-metadata';
 import type { InputImage } from './settings';
 import { studio } from './store';
