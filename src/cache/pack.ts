@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes/concat';
 import { CacheError } from '../errors';
 import { htmlError, statusError, unreachableError } from './cache-errors';
 import { isHtmlContentType, looksLikeHtml, type FetchLike, type ResponseLike } from './http';
@@ -21,9 +22,7 @@ async function readCapped(response: ResponseLike, url: string): Promise<Uint8Arr
     }
     parts.push(r.value);
   }
-  const out = new Uint8Array(size);
-  parts.reduce((at, p) => (out.set(p, at), at + p.byteLength), 0);
-  return out;
+  return concatBytes(parts);
 }
 
 function parseJson(bytes: Uint8Array, url: string): unknown {

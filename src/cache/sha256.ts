@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { loadChunk, type ChunkLayout } from './chunked-source';
+import { chunkCountOf, loadChunk, type ChunkLayout } from './chunked-source';
 import type { ChunkedKeys } from './keys';
 import type { KeyValueStore } from './store';
 
@@ -22,13 +22,11 @@ export function createSha256(): Sha256 {
   };
 }
 
-export const isSha256Hex = (value: string): boolean => /^[0-9a-f]{64}$/.test(value);
-
 /** Feeds stored chunks 0..count-1 to `hash`, one record in memory at a time; `onChunk` after each. */
 export async function hashStoredChunks(
   store: KeyValueStore, keys: ChunkedKeys, layout: ChunkLayout, what: string, hash: Sha256, onChunk: (bytesHashed: number) => void,
 ): Promise<void> {
-  const count = Math.ceil(layout.size / layout.chunkBytes);
+  const count = chunkCountOf(layout);
   for (let i = 0; i < count; i++) {
     hash.update(await loadChunk(store, keys, layout, i, what));
     onChunk(Math.min(layout.size, (i + 1) * layout.chunkBytes));

@@ -1,6 +1,7 @@
 import { Inflate } from 'fflate';
 import { CheckpointError } from '../errors';
 import { checkRange, type ByteSource } from './byte-source';
+import { concatBytes } from '../bytes/concat';
 import { crc32 } from '../bytes/crc32';
 import { LIMITS } from './limits';
 import { decodeLatin1, decodeUtf8 } from './utf8';
@@ -23,6 +24,8 @@ export interface ZipArchive {
   readonly dataEnd: number;
   /** Resolved local-header data offsets, filled on first access to each entry. */
   readonly dataStarts: Map<string, number>;
+  /** The last deflated entry read whole: the tensors sharing one storage then inflate it once. */
+  lastInflated?: { readonly name: string; readonly bytes: Uint8Array };
 }
 
 const SIG_LOCAL = 0x04034b50;
@@ -182,9 +185,7 @@ function inflateEntry(entry: ZipEntry, compressed: Uint8Array): Uint8Array {
     throw new CheckpointError(`zip: entry '${entry.name}' is corrupt deflate data (${(err as Error).message})`);
   }
   if (filled !== entry.size) throw new CheckpointError(`zip: entry '${entry.name}' inflates to ${filled} bytes, not the declared ${entry.size}`);
-  const out = new Uint8Array(filled);
-  chunks.reduce((at, chunk) => (out.set(chunk, at), at + chunk.length), 0);
-  return out;
+  return concatBytes(chunks);
 }
 
 /** The whole entry, inflated if needed and checked against its CRC-32. */
@@ -203,6 +204,9 @@ export async function readEntry(zip: ZipArchive, entry: ZipEntry): Promise<Uint8
 export async function readEntryRange(zip: ZipArchive, entry: ZipEntry, offset: number, length: number): Promise<Uint8Array> {
   checkReadable(entry);
   checkRange(entry.size, offset, length, `zip: read inside '${entry.name}'`);
-  if (entry.method === 8) return (await readEntry(zip, entry)).subarray(offset, offset + length);
+  if (entry.method === 8) {
+    if (zip.lastInflated?.name !== entry.name) zip.lastInflated = { name: entry.name, bytes: await readEntry(zip, entry) };
+    return zip.lastInflated.bytes.subarray(offset, offset + length);
+  }
   return zip.source.read((await dataStart(zip, entry)) + offset, length);
 }
