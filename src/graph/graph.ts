@@ -24,6 +24,9 @@ export interface Initializer<D extends DType = DType> {
   readonly data: DTypeArray[D];
 }
 
+/** An initializer's data as the bytes it is stored as (little-endian, as typed arrays hold it here). */
+export const bytesOf = (data: Initializer['data']): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
 export interface OutputSpec extends ValueType {
   /** A chosen value name; generated from the op type when absent. */
   readonly name?: string;
@@ -48,6 +51,8 @@ export class Graph implements GraphData {
   readonly nodes: GraphNode[] = [];
   readonly initializers: Initializer[] = [];
   private readonly byName = new Map<string, Tensor>();
+  /** Initializers by name: gradient rules read constant inputs (axes, pads, bounds) for every node. */
+  private readonly constants = new Map<string, Initializer>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -64,7 +69,9 @@ export class Graph implements GraphData {
       throw new ShapeError(`constant ${name ?? ''} has ${data.length} values but shape ${formatShape(shape)} needs ${size(shape)}`);
     }
     const t = this.tensor(name === undefined ? this.fresh('const') : this.claim(name), dtype, shape);
-    this.initializers.push({ name: t.name, dtype, shape: [...shape], data });
+    const init = { name: t.name, dtype, shape: [...shape], data };
+    this.initializers.push(init);
+    this.constants.set(init.name, init);
     return t;
   }
 
@@ -88,9 +95,13 @@ export class Graph implements GraphData {
 
   /** The data of a constant (initializer), for ops whose attributes travel as constant inputs. */
   constantData(t: Tensor): Initializer['data'] {
-    const init = this.initializers.find((i) => i.name === t.name);
+    const init = this.constants.get(t.name);
     if (!init) throw new ShapeError(`${t.name} is not a constant of graph ${this.name}`);
     return init.data;
+  }
+
+  isConstant(t: Tensor): boolean {
+    return this.constants.has(t.name);
   }
 
   /** The tensor a value name refers to (inputs, constants and node outputs alike). */

@@ -6,7 +6,7 @@ export { Graph, type GraphData, type GraphNode, type Initializer, type OutputSpe
 export { float32ToHalf } from './half';
 export { deduplicate, eliminateDeadNodes, foldConstants, optimize } from './passes';
 export { OPSET, serialize, serializeWithExternalData, type ExternalFile, type SerializeOptions } from './serialize';
-export { formatShape, size, type Tensor } from './tensor';
+export { formatShape, sameShape, size, type Tensor } from './tensor';
 export { defineVjp, type VjpContext, type VjpRule } from './vjp';
 export * from './ops/conv';
 export * from './ops/elementwise';

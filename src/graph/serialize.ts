@@ -1,7 +1,7 @@
 import { EngineError } from '../errors';
 import type { Attribute } from './attributes';
 import { ONNX_DTYPE, type DType } from './dtype';
-import type { GraphData, GraphNode, Initializer, ValueType } from './graph';
+import { bytesOf, type GraphData, type GraphNode, type Initializer, type ValueType } from './graph';
 import { float32ToHalf } from './half';
 import { ModelProto } from './onnx-proto';
 
@@ -29,7 +29,6 @@ const valueInfo = (name: string, t: ValueType) => ({
   type: { tensorType: { elemType: ONNX_DTYPE[t.dtype as DType], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } },
 });
 
-const bytesOf = (data: Initializer['data']) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 export interface SerializeOptions {
   readonly producerVersion?: string;

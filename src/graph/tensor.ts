@@ -14,4 +14,6 @@ export interface Tensor {
 
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
 export const formatShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;

@@ -1,6 +1,6 @@
 import { readTensorFloat32, type Tensor as StoredTensor } from '../checkpoint/index';
 import { CheckpointError } from '../errors';
-import { formatShape, size, type Graph, type Tensor } from '../graph';
+import { formatShape, sameShape, size, type Graph, type Tensor } from '../graph';
 import { createRng } from '../sampling/rng';
 
 /**
@@ -12,7 +12,6 @@ export interface WeightSource {
   param(graph: Graph, name: string, shape: readonly number[], as?: readonly number[]): Tensor;
 }
 
-export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Float32 parameters held in memory (read from a checkpoint, or generated), checked against what the builder asks for. */
 export class ArrayWeights implements WeightSource {

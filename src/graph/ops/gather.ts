@@ -14,7 +14,7 @@ const permute = (x: Tensor, perm: readonly number[]): Tensor => (perm.every((p, 
 
 /** Constant indices are checked at build time against the axis length (ONNX allows [-n, n-1]). */
 function checkConstantIndices(op: string, x: Tensor, indices: Tensor, n: number): void {
-  if (!x.graph.initializers.some((i) => i.name === indices.name)) return;
+  if (!x.graph.isConstant(indices)) return;
   const bad = [...(x.graph.constantData(indices) as BigInt64Array | Int32Array)].map(Number).find((i) => i < -n || i >= n);
   if (bad !== undefined) throw new ShapeError(`${op}: index ${bad} is out of range for axis of length ${n} in ${formatShape(x.shape)}`);
 }

@@ -1,10 +1,9 @@
 import { ShapeError } from '../../errors';
-import { formatShape, size, type Tensor } from '../tensor';
+import { formatShape, sameShape, size, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
 import { apply, axisOf, int64s } from './apply';
 import { pad } from './pad';
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** ONNX Reshape with a fully static target shape (no -1 or 0 placeholders: shapes are known at build time). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

@@ -1,12 +1,11 @@
-import type { GraphData, GraphNode, Initializer } from '../graph';
+import { bytesOf, type GraphData, type GraphNode, type Initializer } from '../graph';
 
 /** Constants above this many bytes are weights, never duplicated in practice: not worth hashing. */
 const MAX_HASHED_BYTES = 1 << 16;
 
-const bytesOf = (init: Initializer) => new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength);
 
 function constantKey(init: Initializer): string | undefined {
-  const bytes = bytesOf(init);
+  const bytes = bytesOf(init.data);
   if (bytes.length > MAX_HASHED_BYTES) return undefined;
   return `${init.dtype}|${init.shape.join(',')}|${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
