@@ -8,9 +8,15 @@ import { paddedSize, padOf, type CutoutGeometry, type CutoutParams } from './cut
  * up to four weighted source pixels per pixel of a padded-size canvas, plus a colour matrix.
  */
 
-/** Writes adaptive_avg_pool's [cs, size] matrix into out[cs, span] at column `at` (columns outside [0, span) dropped: zero padding). */
-function writePool(out: Float32Array, base: number, span: number, size: number, cs: number, at: number): void {
-  const m = adaptivePoolMatrix(size, cs);
+/** adaptive_avg_pool's row and column matrices of a crop: one matrix when the crop is square, as random crops are. */
+function cropPools(crop: { readonly height: number; readonly width: number }, cs: number): [rows: Float64Array, cols: Float64Array] {
+  const rows = adaptivePoolMatrix(crop.height, cs);
+  return [rows, crop.width === crop.height ? rows : adaptivePoolMatrix(crop.width, cs)];
+}
+
+/** Writes a [cs, size] pooling matrix into out[cs, span] at column `at` (columns outside [0, span) dropped: zero padding). */
+function writePool(out: Float32Array, base: number, span: number, m: Float64Array, cs: number, at: number): void {
+  const size = m.length / cs;
   for (let i = 0; i < cs; i++) {
     for (let k = 0; k < size; k++) {
       const col = at + k;
@@ -33,8 +39,9 @@ export function cropFeeds(params: readonly CutoutParams[], g: CutoutGeometry): C
   const rows = new Float32Array(params.length * cs * g.height);
   const cols = new Float32Array(params.length * cs * g.width);
   params.forEach(({ crop }, k) => {
-    writePool(rows, k * cs * g.height, g.height, crop.height, cs, crop.offsetY - p);
-    writePool(cols, k * cs * g.width, g.width, crop.width, cs, crop.offsetX - p);
+    const [mRows, mCols] = cropPools(crop, cs);
+    writePool(rows, k * cs * g.height, g.height, mRows, cs, crop.offsetY - p);
+    writePool(cols, k * cs * g.width, g.width, mCols, cs, crop.offsetX - p);
   });
   return { rows, cols };
 }
@@ -146,8 +153,9 @@ export function augmentedFeeds(params: readonly CutoutParams[], g: CutoutGeometr
   };
   params.forEach((c, k) => {
     fillCutoutTaps(out, k, c, g, sources[k]!);
-    writePool(out.rows, k * cs * hp, hp, c.crop.height, cs, 0);
-    writePool(out.cols, k * cs * wp, wp, c.crop.width, cs, 0);
+    const [mRows, mCols] = cropPools(c.crop, cs);
+    writePool(out.rows, k * cs * hp, hp, mRows, cs, 0);
+    writePool(out.cols, k * cs * wp, wp, mCols, cs, 0);
     for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) out.color[k * 9 + r * 3 + s] = c.augment!.grayscale ? GRAY[s]! : r === s ? 1 : 0;
   });
   return out;
