@@ -28,11 +28,12 @@ export interface FixturePack {
   readonly vocabulary: Uint8Array;
 }
 
-export async function convertFixturePack(): Promise<FixturePack> {
+/** `augment` false converts the guidance graph with --skip_augs (the unit tests' setting; the studio's default is augmented). */
+export async function convertFixturePack({ augment }: { augment: boolean }): Promise<FixturePack> {
   const { cutn, targets, tile } = PACK_OPTIONS;
   return {
     unet: await convert(convertUnet, 'unet/unet_A.pt', ['--model_config', 'unet/unet_A.yaml']),
-    clip: await convert(convertClip, 'clip/clip_jit.pt', ['--height', '32', '--width', '32', '--cutn', String(cutn), '--targets', String(targets), '--skip_augs']),
+    clip: await convert(convertClip, 'clip/clip_jit.pt', ['--height', '32', '--width', '32', '--cutn', String(cutn), '--targets', String(targets), ...(augment ? [] : ['--skip_augs'])]),
     swinir: await convert(convertSwinIR, 'swinir/swinir_M.pth', ['--tile', String(tile)]),
     vocabulary: new Uint8Array(await readFile(fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'))),
   };

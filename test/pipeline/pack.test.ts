@@ -4,7 +4,7 @@ import { withFileSource } from '../../src/cli/file-source';
 import { e2eSources } from '../../src/cli/conformance/guidance-e2e';
 import {
   defaultSettings, generate, loadModels, loadPackModels, prepareJob,
-  type GeneratedImage, type GenerationSettings, type LoadedModels, type ModelSources, type PackSources,
+  type GeneratedImage, type GenerationEvent, type GenerationSettings, type LoadedModels, type ModelSources, type PackSources,
 } from '../../src/pipeline/index';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 import { wasmRuntime } from '../helpers/ort';
@@ -41,7 +41,7 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
   const packWith = (part: Partial<PackSources>): PackSources => ({ ...pack, ...part });
 
   beforeAll(async () => {
-    converted = await convertFixturePack();
+    converted = await convertFixturePack({ augment: false });
     pack = { unet: packModel(converted.unet, 'UNet A pack'), clip: packModel(converted.clip, 'CLIP pack'), vocabulary: converted.vocabulary, swinir: { M: packModel(converted.swinir, 'SwinIR-M pack') } };
     const dir = { readText: (p: string) => readFile(fixturePath(p), 'utf8'), withSource: <T>(p: string, work: (s: Parameters<Parameters<typeof withFileSource>[1]>[0]) => Promise<T>) => withFileSource(fixturePath(p), work) };
     sources = await e2eSources(dir);
@@ -56,9 +56,14 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
 
   it('gives the checkpoint path\'s image and SwinIR result for the same settings and seed', async () => {
     expect(packModels.maxCutoutsPerRun).toBe(PACK_OPTIONS.cutn);
-    const [fromPack] = await generate(SETTINGS, packModels);
-    const [fromCheckpoint] = await generate(SETTINGS, checkpointModels);
+    const losses = (into: number[]) => ({ onProgress: (e: GenerationEvent) => void (e.type === 'step' && e.losses && into.push(...e.losses.clip, e.losses.tv, e.losses.range, e.losses.saturation)) });
+    const [packLosses, checkpointLosses]: [number[], number[]] = [[], []];
+    const [fromPack] = await generate(SETTINGS, packModels, losses(packLosses));
+    const [fromCheckpoint] = await generate(SETTINGS, checkpointModels, losses(checkpointLosses));
     expectClose(fromPack!, fromCheckpoint!);
+    // The loss terms too (3 steps × (2 cutn batches + tv, range, saturation)): padded targets add nothing.
+    expect(packLosses).toHaveLength(15);
+    packLosses.forEach((v, i) => expect(Math.abs(v - checkpointLosses[i]!)).toBeLessThanOrEqual(REL * Math.abs(checkpointLosses[i]!)));
     // The guidance made a difference: without it the image is another one.
     const [unguided] = await generate({ ...SETTINGS, clipGuidanceScale: 0, tvScale: 0, rangeScale: 0, saturationScale: 0 }, packModels);
     expect(relError(unguided!.image.data, fromPack!.image.data)).toBeGreaterThan(1e-3);
@@ -105,6 +110,17 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
     await expect(load({ unet: external })).rejects.toThrow(/external data \(unet.onnx.data\)/);
     await expect(load({ swinir: { L: pack.swinir!.M! } })).rejects.toThrow(/a SwinIR-M model .* cannot be SwinIR-L/);
   });
+
+  it("cuts an image larger than the pack's SwinIR tile into its tiles, as the checkpoint upscaler tiles it", async () => {
+    const image = { channels: 3, height: 48, width: 48, data: Float32Array.from({ length: 3 * 48 * 48 }, (_, i) => ((i * 37) % 101) / 100) };
+    const tiles: number[] = [];
+    const fromPack = await packModels.upscalers.M!.predict(image, { onProgress: (p) => tiles.push(p.tiles) });
+    // 48 pads to 56: tiles of 40 starting at 0, 8 and 16 on each axis, overlap 32 (the CLI's default).
+    expect(tiles.at(-1)).toBe(9);
+    const fromCheckpoint = await checkpointModels.upscalers.M!.predict(image, { tiling: { tile: 40, overlap: 32 } });
+    expect([fromPack.height, fromPack.width]).toEqual([192, 192]);
+    expect(relError(fromPack.data, fromCheckpoint.data)).toBeLessThan(REL);
+  }, 120_000);
 
   it("refuses to upscale an image whose padded size is below the pack's SwinIR tile", async () => {
     const upscaler = packModels.upscalers.M!;
