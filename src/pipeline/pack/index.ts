@@ -3,4 +3,4 @@
  * pipeline's LoadedModels over the pack's graphs, each model.json checked first.
  */
 export { loadPackModels, type LoadPackOptions, type PackModel, type PackSources } from './pack-models';
-export { parseModelJson, type ClipJson, type GraphEntry, type ModelJson, type ModelJsonKind, type SwinIRJson, type UnetJson } from './model-json';
+export { graphFiles, parseModelJson, type ClipJson, type GraphEntry, type ModelJson, type ModelJsonKind, type SwinIRJson, type UnetJson } from './model-json';

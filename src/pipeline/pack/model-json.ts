@@ -150,3 +150,9 @@ export function parseModelJson<K extends ModelJsonKind>(bytes: Uint8Array, expec
   if (raw.kind !== expected) throw new PackError(`${label}: model.json is of kind ${JSON.stringify(raw.kind)}, expected '${expected}' (the model.json cli convert ${expected} writes)`);
   return PARSERS[expected](raw, label) as Extract<ModelJson, { kind: K }>;
 }
+
+/** The ONNX files (and external data) a model.json's graphs live in: the files its manifest entry must list. */
+export function graphFiles(json: ModelJson): string[] {
+  const graphs = json.kind === 'unet' ? [json.forward, json.guided] : json.kind === 'clip' ? [json.text, json.guidanceGraph, ...(json.image ? [json.image] : [])] : [json.graph];
+  return graphs.flatMap((g) => [g.path, ...g.external]);
+}
