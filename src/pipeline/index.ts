@@ -8,8 +8,8 @@ export { guidedModel, type GuidedModel, type GuidedSessions } from './guided-mod
 export { sessionSwap, type SessionSwap, type SessionSwapHooks } from './session-swap';
 export { prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type SampleImageOptions } from './job';
 export {
-  buildGraph, defaultGraphBytes, loadModels, sessionPool, specKey,
-  type GraphBytes, type SessionPool, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type RunSession,
+  buildGraph, defaultGraphBytes, loadModels, specKey,
+  type GraphBytes, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type RunSession,
 } from './models';
 export type { GeneratedImage, GenerationEvent, NoticeEvent, RenderedImage, StepLosses, StepProgress, UpscaleProgressEvent } from './progress';
 export {

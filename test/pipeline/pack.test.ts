@@ -109,6 +109,10 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
     const external = packModel(converted.unet, 'external', (j) => void ((j.graphs as { external: string[] }[])[0]!.external = ['unet.onnx.data']));
     await expect(load({ unet: external })).rejects.toThrow(/external data \(unet.onnx.data\)/);
     await expect(load({ swinir: { L: pack.swinir!.M! } })).rejects.toThrow(/a SwinIR-M model .* cannot be SwinIR-L/);
+    const noImageEncoder = await load({ clip: packModel(converted.clip, 'text only', (j) => void (j.graphs = (j.graphs as { path: string }[]).filter((g) => g.path !== 'clip_image.onnx'))) });
+    const picture = { width: 8, height: 8, data: new Uint8ClampedArray(8 * 8 * 4) };
+    await expect(prepareJob({ ...SETTINGS, imagePrompts: [{ image: picture, weight: 1 }] }, noImageEncoder)).rejects.toThrow(/image prompts need the pack's clip_image.onnx/);
+    await noImageEncoder.dispose();
   });
 
   it("cuts an image larger than the pack's SwinIR tile into its tiles, as the checkpoint upscaler tiles it", async () => {

@@ -35,6 +35,8 @@ type PackGraph = GraphSpec | { readonly kind: 'clip_image' };
 
 const CLIP_IMAGE: PackGraph = { kind: 'clip_image' };
 
+const NO_IMAGE_ENCODER = "image prompts need the pack's clip_image.onnx, which its CLIP model does not list";
+
 function selfContained(graph: GraphEntry, label: string): GraphEntry {
   if (graph.external.length > 0) throw new PackError(`${label}: '${graph.path}' keeps its weights in external data (${graph.external.join(', ')}), which the studio does not load; convert with --fp16 so it fits one file`);
   return graph;
@@ -63,7 +65,7 @@ function checkSettingsOf(clip: ClipJson): (s: GenerationSettings) => void {
   const c = clip.guidance.cutn;
   return (s) => {
     if (s.cutn % c !== 0) throw new SettingsError(`cutn ${s.cutn} is not a multiple of ${c}: the pack's clip_guidance.onnx runs ${c} cutouts at a time (C = ${c})`);
-    if (s.imagePrompts.length > 0 && !clip.image) throw new SettingsError("image prompts need the pack's clip_image.onnx, which its CLIP model does not list");
+    if (s.imagePrompts.length > 0 && !clip.image) throw new SettingsError(NO_IMAGE_ENCODER);
     const refusal = guidanceRefusal(clip, { lossFn: s.lossFn, augment: !s.skipAugs, targets: s.prompts.length + s.imagePrompts.length * s.cutn });
     if (refusal) throw new SettingsError(refusal);
   };
@@ -129,7 +131,7 @@ export async function loadPackModels(runtime: Runtime, pack: PackSources, option
   const session = async (spec: GraphSpec): Promise<RunSession> => {
     if (spec.kind === 'guidance') return paddedTargets(await pool.session(guidanceGraphFor(clip, spec)), clip.guidance.targets);
     if (spec.kind !== 'image_prompt') return pool.session(spec);
-    if (!clip.image) throw new SettingsError("image prompts need the pack's clip_image.onnx, which its CLIP model does not list");
+    if (!clip.image) throw new SettingsError(NO_IMAGE_ENCODER);
     return imagePromptSession(await pool.session(spec), await pool.session(CLIP_IMAGE), encoderBatch);
   };
   return {
