@@ -32,6 +32,11 @@ export class SettingsError extends EngineError {
   override name = 'SettingsError';
 }
 
+/** A converted model (a pack's model.json and ONNX files) that is corrupt or does not fit the others or the job. */
+export class PackError extends EngineError {
+  override name = 'PackError';
+}
+
 /** A job was cancelled. Same name as the DOM's AbortError so both are handled alike. */
 export class AbortError extends EngineError {
   override name = 'AbortError';

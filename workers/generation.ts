@@ -1,11 +1,12 @@
 import type { CancelSignal } from '../src/errors';
-import { generate, loadModels, type GeneratedImage, type GenerationEvent, type LoadedModels, type RenderedImage } from '../src/pipeline';
+import { generate, loadModels, loadPackModels, parseModelJson, type GeneratedImage, type GenerationEvent, type LoadedModels, type RenderedImage } from '../src/pipeline';
 import type { Runtime } from '../src/runtime';
 import { cachedSources } from './cached-sources';
 import { cachedGraphBytes } from './graph-bytes';
-import type { JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-types';
+import type { CachedChoice, JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-types';
 import { demoSources } from './model-sources';
 import type { ModelService } from './model-service';
+import { isPackChoice, packSources } from './pack-sources';
 
 /** The sessions of the models in use: kept between jobs, disposed when the choice changes or the device is lost. */
 interface Held {
@@ -27,14 +28,28 @@ export async function releaseModels(): Promise<void> {
   await old?.models.dispose();
 }
 
+// Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
+// session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
+const oneAtATime = (imageSize: number): boolean => imageSize >= FULL_SIZE;
+
+/** A pack's converted graphs (their downloaded bytes, nothing built or cached again). */
+async function packModelsFor(runtime: Runtime, choice: CachedChoice, service: ModelService): Promise<Omit<Held, 'key'>> {
+  const { pack, label } = await packSources(service, choice);
+  const { imageSize } = parseModelJson(pack.unet.modelJson, 'unet', pack.unet.label).config;
+  return { label, models: await loadPackModels(runtime, pack, { oneSessionAtATime: oneAtATime(imageSize) }) };
+}
+
 async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelService): Promise<Held> {
   const key = JSON.stringify(request.models);
   if (held?.key === key) return held;
   await releaseModels();
-  const { sources, label, graphSource } = request.models.source === 'demo' ? demoSources() : await cachedSources(service, request.models);
-  // Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
-  // session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
-  const oneSessionAtATime = sources.unet.config.imageSize >= FULL_SIZE;
+  const choice = request.models;
+  if (choice.source === 'cache' && isPackChoice(service, choice)) {
+    held = { key, ...(await packModelsFor(runtime, choice, service)) };
+    return held;
+  }
+  const { sources, label, graphSource } = choice.source === 'demo' ? demoSources() : await cachedSources(service, choice);
+  const oneSessionAtATime = oneAtATime(sources.unet.config.imageSize);
   held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime }) };
   return held;
 }

@@ -8,7 +8,7 @@ export interface Pixels {
   readonly rgba: Uint8ClampedArray;
 }
 
-/** Cached checkpoint models by manifest id: a diffusion model, a CLIP, and optionally SwinIR M and L. */
+/** Cached models by manifest id: a diffusion model, a CLIP, and optionally SwinIR M and L, all checkpoints or all converted (a pack's 'onnx' entries). */
 export interface CachedChoice {
   readonly source: 'cache';
   readonly diffusion: string;
@@ -17,7 +17,7 @@ export interface CachedChoice {
   readonly swinirL?: string | undefined;
 }
 
-/** Where the models come from: the built-in demo pack, or checkpoints in the cache. */
+/** Where the models come from: the built-in demo pack, or models in the cache (checkpoints, or a pack's converted files). */
 export type ModelChoice = { readonly source: 'demo' } | CachedChoice;
 
 export interface JobRequest {

@@ -1,9 +1,10 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
   BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
-  type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+  type DownloadProgress, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
-import { EngineError } from '../src/errors';
+import { EngineError, PackError } from '../src/errors';
+import { graphFiles, parseModelJson } from '../src/pipeline';
 import { idbStore } from './idb-store';
 
 export interface ModelsView {
@@ -24,6 +25,9 @@ export interface CachedModelFile {
   readonly sha256: string;
   readonly size: number;
 }
+
+/** The model.json kind `cli convert` writes for each manifest kind. */
+const MODEL_JSON_KIND = { diffusion: 'unet', clip: 'clip', swinir: 'swinir' } as const;
 
 export interface ServiceOptions {
   /** Chunk records' size; the e2e tests use a small one so a cut-off download resumes mid-file. */
@@ -50,16 +54,28 @@ export function createModelService(options: ServiceOptions = {}) {
     return found;
   };
 
+  /** A checkpoint opens with the safe reader; a converted model's model.json is of its kind and lists the graphs the pipeline runs. */
+  const check = async (entry: ModelEntry): Promise<void> => {
+    const main = entry.files.find((f) => f.role === (entry.format === 'onnx' ? 'model-json' : 'weights'));
+    if (!main) return;
+    const source = await cache.open(main.url);
+    if (entry.format === 'checkpoint') await openCheckpoint(source);
+    else {
+      const names = entry.files.map((f) => f.name);
+      const missing = graphFiles(parseModelJson(await source.read(0, source.size), MODEL_JSON_KIND[entry.kind], entry.label)).filter((name) => !names.includes(name));
+      if (missing.length > 0) throw new PackError(`${entry.label}: model.json names ${missing.join(', ')}, which the pack does not list for this model`);
+    }
+  };
+
   /**
-   * Opens a verified checkpoint with the safe reader (zip, restricted pickle, tensor table), so a
-   * corrupt or hostile file is refused now and removed, not kept until the first generation. Its
-   * graphs are built and cached on first use, for the graph specs the pipeline asks for.
+   * Checks a verified model (a checkpoint with the safe reader: zip, restricted pickle, tensor
+   * table; a pack's model.json), so a corrupt or hostile file is refused now and removed, not kept
+   * until the first generation. A checkpoint's graphs are built and cached on first use, for the
+   * graph specs the pipeline asks for; a pack's are its downloaded files.
    */
   const prepare = async (entry: ModelEntry): Promise<void> => {
-    const weights = entry.files.find((f) => f.role === 'weights');
-    if (entry.format !== 'checkpoint' || !weights) return;
     try {
-      await openCheckpoint(await cache.open(weights.url));
+      await check(entry);
     } catch (err) {
       await cache.deleteModel(entry);
       throw new EngineError(`${entry.label} was refused and removed from the cache: ${(err as Error).message}`);
@@ -112,9 +128,9 @@ export function createModelService(options: ServiceOptions = {}) {
     deleteAll: (): Promise<void> => cache.deleteAll(),
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
-    /** A verified file of a model by role: its bytes as a ByteSource and its digest. */
-    async file(id: string, role: 'weights' | 'config'): Promise<CachedModelFile | undefined> {
-      const file = model(id).files.find((f) => f.role === role);
+    /** A verified file of a model by role (the first of it) or by name: its bytes as a ByteSource and its digest. */
+    async file(id: string, which: FileRole | { readonly name: string }): Promise<CachedModelFile | undefined> {
+      const file = model(id).files.find((f) => (typeof which === 'string' ? f.role === which : f.name === which.name));
       if (!file) return undefined;
       const [source, status] = [await cache.open(file.url), await cache.status(file.url)];
       const { sha256 } = await cache.download(file);

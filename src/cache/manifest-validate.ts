@@ -78,14 +78,14 @@ function checkFile(issues: Issues, raw: unknown, path: string, base: string | un
   };
 }
 
-/** Which files a model of each format must have: converted models are model.json plus ONNX. */
-function checkFileSet(issues: Issues, format: string, files: readonly ModelFile[], path: string): void {
+/** Which files a model of each format must have: converted models are model.json plus ONNX (and CLIP's BPE vocabulary as its config). */
+function checkFileSet(issues: Issues, { format, kind }: { format: string; kind: unknown }, files: readonly ModelFile[], path: string): void {
   const count = (role: FileRole) => files.filter((f) => f.role === role).length;
   const names = files.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) issues.add(`${path}.files`, `name ${show(dup)} is used twice`);
-  if (format === 'onnx' && (count('model-json') !== 1 || count('onnx') < 1 || count('weights') + count('config') > 0)) {
-    issues.add(`${path}.files`, "a converted ('onnx') model needs exactly one model-json file, at least one onnx file, and no weights/config files");
+  if (format === 'onnx' && (count('model-json') !== 1 || count('onnx') < 1 || count('weights') > 0 || count('config') > (kind === 'clip' ? 1 : 0))) {
+    issues.add(`${path}.files`, "a converted ('onnx') model needs exactly one model-json file, at least one onnx file, no weights file, and a config file only for CLIP (its BPE vocabulary)");
   }
   if (format === 'checkpoint' && (count('weights') !== 1 || count('config') > 1 || files.length !== count('weights') + count('config'))) {
     issues.add(`${path}.files`, "a 'checkpoint' model needs exactly one weights file and at most one config file");
@@ -108,7 +108,7 @@ function checkModel(issues: Issues, raw: unknown, path: string, base: string | u
   }
   const checked = files.map((f, i) => checkFile(issues, f, `${path}.files[${i}]`, base));
   const good = checked.filter((f): f is ModelFile => f !== undefined);
-  checkFileSet(issues, format as string, good, path);
+  checkFileSet(issues, { format: format as string, kind }, good, path);
   if (id === undefined || label === undefined || good.length !== files.length) return undefined;
   return { id, kind: kind as ModelEntry['kind'], label, format: format as ModelEntry['format'], files: good, ...(source ? { source } : {}), ...(notes ? { notes } : {}) };
 }

@@ -17,3 +17,4 @@ export {
   type GenerationSettings, type ImagePrompt, type RgbaImage, type Upscale,
 } from './settings';
 export { initImageTensor, makeTargets, type Targets } from './targets';
+export { graphFiles, loadPackModels, parseModelJson, type LoadPackOptions, type ModelJsonKind, type PackModel, type PackSources } from './pack/index';

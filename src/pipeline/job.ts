@@ -37,6 +37,7 @@ export const seededStreams = (seed: number): { noiseRng: Rng; cpuRng: Rng } => (
 /** Schedule, targets and sessions for the settings (spec §3–4); the sessions stay with `models`. */
 export async function prepareJob(settings: GenerationSettings, models: LoadedModels, signal?: CancelSignal): Promise<Job> {
   validateSettings(settings);
+  models.checkSettings?.(settings);
   const schedule = createSchedule({ steps: settings.diffusionSteps, respacing: settings.sampling });
   const streams = seededStreams(settings.seed);
   const targets = await makeTargets(models, settings, streams.cpuRng);

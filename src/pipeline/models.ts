@@ -6,6 +6,7 @@ import { buildGuidedUnetGraph, buildUnetGraph, type UnetConfig } from '../models
 import type { WeightSource } from '../models/weights';
 import type { Runtime, Session } from '../runtime';
 import { sessionSwap } from './session-swap';
+import type { GenerationSettings } from './settings';
 
 /** The graphs a generation runs; the options are what the graph is built for. */
 export type GraphSpec =
@@ -39,6 +40,8 @@ export interface LoadedModels {
   readonly tokenizer: ClipTokenizer;
   /** Largest cutout count per guidance run (wasm heap); a cutn batch runs as sub-batches dividing cutn. */
   readonly maxCutoutsPerRun: number;
+  /** Refuses settings the models cannot run (a pack's fixed-size graphs), before any model runs. */
+  readonly checkSettings?: (settings: GenerationSettings) => void;
   session(spec: GraphSpec): Promise<RunSession>;
   release(spec: GraphSpec): Promise<void>;
   readonly upscalers: Partial<Record<'M' | 'L', SwinIRUpscaler>>;
@@ -78,7 +81,7 @@ export function buildGraph(sources: ModelSources, spec: GraphSpec): Graph {
   }
 }
 
-export const specKey = (spec: GraphSpec): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));
+export const specKey = (spec: object): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function upscalersOf(runtime: Runtime, sources: ModelSources): Partial<Record<'M' | 'L', SwinIRUpscaler>> {
   const upscalers: Partial<Record<'M' | 'L', SwinIRUpscaler>> = {};
@@ -89,10 +92,15 @@ function upscalersOf(runtime: Runtime, sources: ModelSources): Partial<Record<'M
   return upscalers;
 }
 
-type SessionPool = Pick<LoadedModels, 'session' | 'release' | 'dispose'>;
+/** Sessions by graph key (a GraphSpec, or a pack's own graphs), created from their ONNX bytes on first use. */
+export interface SessionPool<S extends object = GraphSpec> {
+  session(spec: S): Promise<RunSession>;
+  release(spec: S): Promise<void>;
+  dispose(): Promise<void>;
+}
 
 /** One session per distinct spec, created on first use and kept until released. */
-function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>): SessionPool {
+function keptSessions<S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>): SessionPool<S> {
   const sessions = new Map<string, Promise<Session>>();
   return {
     session(spec) {
@@ -119,10 +127,10 @@ function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint
 }
 
 /** Sessions swapped in and out one at a time, with each spec's bytes kept. */
-function swappedSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>): SessionPool {
+function swappedSessions<S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>): SessionPool<S> {
   const swap = sessionSwap(runtime);
   const kept = new Map<string, Promise<Uint8Array>>();
-  const bytesOf = (spec: GraphSpec) => {
+  const bytesOf = (spec: S) => {
     const key = specKey(spec);
     if (!kept.has(key)) kept.set(key, bytes(spec));
     return kept.get(key)!;
@@ -140,11 +148,15 @@ function swappedSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<U
   };
 }
 
+/** One session per distinct spec (or one at a time, see LoadModelsOptions.oneSessionAtATime). */
+export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>, oneSessionAtATime = false): SessionPool<S> =>
+  (oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes));
+
 /** LoadedModels over a runtime: one session per distinct spec, created on first use (or one at a time, see options). */
 export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
   const graphBytes = options.graphBytes ?? defaultGraphBytes;
   const bytes = (spec: GraphSpec) => graphBytes(spec, () => buildGraph(sources, spec));
-  const pool = options.oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes);
+  const pool = sessionPool(runtime, bytes, options.oneSessionAtATime);
   const upscalers = upscalersOf(runtime, sources);
   return {
     imageSize: sources.unet.config.imageSize,

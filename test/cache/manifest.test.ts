@@ -64,6 +64,18 @@ describe('validateManifest', () => {
     expect(m.models[0]!.files[1]!.sha256).toBe('ab'.repeat(32));
   });
 
+  it("takes a converted CLIP's BPE vocabulary as its config file, and no config for other converted kinds", () => {
+    const converted = (kind: string) => ({
+      ...pack,
+      models: [{
+        id: 'm', kind, label: 'M', format: 'onnx',
+        files: [{ name: 'model.json', role: 'model-json', url: 'm/model.json' }, { name: 'x.onnx', role: 'onnx', url: 'm/x.onnx' }, { name: 'bpe_simple_vocab_16e6.txt.gz', role: 'config', url: 'bpe.gz' }],
+      }],
+    });
+    expect(validateManifest(converted('clip'), 'test', 'https://host.example/p.json').models[0]!.files[2]!.url).toBe('https://host.example/bpe.gz');
+    expect(() => validateManifest(converted('diffusion'), 'test', 'https://host.example/p.json')).toThrow(/a config file only for CLIP/);
+  });
+
   it('lists every problem with its path', () => {
     const bad = {
       format: 'other', version: 2, name: 'x', extra: 1,
@@ -91,7 +103,7 @@ describe('validateManifest', () => {
       '  - models[0].files[0].url: must be an http(s) URL (got "javascript:alert(1)")',
       '  - models[0].files[0].size: must be a whole number of bytes (got -1)',
       '  - models[0].files[0].sha256: must be 64 hex digits (got "xyz")',
-      "  - models[0].files: a converted ('onnx') model needs exactly one model-json file, at least one onnx file, and no weights/config files",
+      "  - models[0].files: a converted ('onnx') model needs exactly one model-json file, at least one onnx file, no weights file, and a config file only for CLIP (its BPE vocabulary)",
       '  - models[1].files[0].sizee: is not a known field (a typo?)',
     ]);
   });

@@ -9,7 +9,7 @@ import { loadClip, type HfClipConfig } from './state-dict';
 import { EOT_TOKEN, SOT_TOKEN } from './tokenizer';
 
 export const CLIP_CONVERT_USAGE =
-  'convert clip --checkpoint F --out DIR [--fp16 | --fp32] [--hf_config config.json] [--height 256 --width 256] [--cutn 16] [--targets 8] [--skip_augs] [--loss_fn spherical|cos_spherical]';
+  'convert clip --checkpoint F --out DIR [--fp16 | --fp32] [--hf_config config.json] [--height 256 --width 256] [--cutn 10] [--targets 8] [--skip_augs] [--loss_fn spherical|cos_spherical]';
 
 const OPTIONS = ['hf_config', 'height', 'width', 'cutn', 'targets', 'loss_fn'];
 
@@ -31,13 +31,17 @@ function parseArgs(args: readonly string[]): { own: Record<string, string>; skip
   return { own, skipAugs };
 }
 
-/** The guidance graph's fixed sizes; prompts beyond `targets` need a larger --targets (unused rows get weight 0). */
+/**
+ * The guidance graph's fixed sizes; prompts beyond `targets` need a larger --targets (unused rows get weight 0).
+ * cutn defaults to 10: the studio runs a job's cutn in runs of this many, so it must divide the job's
+ * cutn (sample.py's default 30), and 10 is what the pipeline runs by default on the wasm heap.
+ */
 function guidanceOptions(own: Record<string, string>, skipAugs: boolean): GuidanceGraphOptions {
   const lossFn = own.loss_fn ?? 'spherical';
   if (lossFn !== 'spherical' && lossFn !== 'cos_spherical') throw new EngineError(`convert clip: --loss_fn must be spherical or cos_spherical, got ${lossFn}`);
   return {
     image: { height: positiveInt('height', own.height ?? '256'), width: positiveInt('width', own.width ?? '256') },
-    cutn: positiveInt('cutn', own.cutn ?? '16'),
+    cutn: positiveInt('cutn', own.cutn ?? '10'),
     targets: positiveInt('targets', own.targets ?? '8'),
     lossFn,
     augment: !skipAugs,

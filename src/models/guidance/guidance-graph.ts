@@ -76,6 +76,13 @@ export interface ImagePromptGraphOptions {
   readonly augment: boolean;
 }
 
+/** An image prompt's cutouts, CLIP-normalised, [cutn, 3, R, R], from a new `image` input [1, 3, H, W] in [0, 1]. */
+function promptCutouts(g: Graph, cutSize: number, o: ImagePromptGraphOptions): Tensor {
+  const geometry: CutoutGeometry = { ...o.image, cutSize, cutn: o.cutn };
+  const image = g.input('image', 'float32', [1, 3, o.image.height, o.image.width]);
+  return normalizeForClip(makeCutouts(image, cutoutInputs(g, geometry, o.augment), geometry));
+}
+
 /**
  * Image prompts (spec §4.3): the prompt image [1, 3, H, W] in [0, 1] (to_tensor, after the
  * shorter-side resize) → MakeCutouts → CLIP normalise → encode_image → L2-normalised embeddings
@@ -84,9 +91,16 @@ export interface ImagePromptGraphOptions {
 export function buildImagePromptGraph(clip: { weights: ClipStateDict; architecture: ClipArchitecture }, o: ImagePromptGraphOptions): Graph {
   const g = new Graph('clip_image_prompt');
   const a = clip.architecture;
-  const geometry: CutoutGeometry = { ...o.image, cutSize: a.imageResolution, cutn: o.cutn };
-  const image = g.input('image', 'float32', [1, 3, o.image.height, o.image.width]);
-  const cuts = makeCutouts(image, cutoutInputs(g, geometry, o.augment), geometry);
-  g.output(l2Normalize(encodeImage(normalizeForClip(cuts), clipParams(g, clip.weights), a).out), 'embeds');
+  g.output(l2Normalize(encodeImage(promptCutouts(g, a.imageResolution, o), clipParams(g, clip.weights), a).out), 'embeds');
+  return g;
+}
+
+/**
+ * The weight-free first half of buildImagePromptGraph: `cuts` [cutn, 3, R, R], ready for a
+ * converted CLIP image encoder (a pack's clip_image.onnx), whose embeddings are then L2-normalised.
+ */
+export function buildPromptCutoutGraph(cutSize: number, o: ImagePromptGraphOptions): Graph {
+  const g = new Graph('clip_prompt_cutouts');
+  g.output(promptCutouts(g, cutSize, o), 'cuts');
   return g;
 }

@@ -6,6 +6,6 @@ export {
   type Augmentation, type Crop, type CutoutGeometry, type CutoutParams, type Point,
 } from './cutout-params';
 export { cutoutFeeds, scaleFeeds } from './guidance-feeds';
-export { buildGuidanceGraph, buildImagePromptGraph, CLIP_MEAN, CLIP_STD, type GuidanceGraphOptions, type ImagePromptGraphOptions, type LossFn } from './guidance-graph';
+export { buildGuidanceGraph, buildImagePromptGraph, buildPromptCutoutGraph, CLIP_MEAN, CLIP_STD, type GuidanceGraphOptions, type ImagePromptGraphOptions, type LossFn } from './guidance-graph';
 export { cosSphericalLoss, l2Normalize, rangeLoss, saturationLoss, sphericalDistLoss, tvLoss, weightedMean } from './losses';
 export { perspectiveCoefficients } from './perspective';

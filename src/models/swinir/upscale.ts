@@ -1,7 +1,8 @@
-import { type CancelSignal, throwIfAborted } from '../../errors';
+import { type CancelSignal, SettingsError, throwIfAborted } from '../../errors';
 import { optimize, serialize } from '../../graph';
 import { hostTensor, type Runtime, type Session } from '../../runtime';
 import { buildSwinIRGraph } from './build';
+import type { SwinIRConfig } from './config';
 import type { SwinIRModel } from './load';
 import { clampUnit, crop, mirrorPad, paddedSize, planarImage, type PlanarImage } from './planar';
 import { type AxisPlan, blendWeights, planAxis, type TileOptions } from './tiles';
@@ -23,6 +24,7 @@ export interface UpscaleOptions {
 export interface TileGraphStats {
   readonly height: number;
   readonly width: number;
+  /** NaN for a prebuilt graph (its bytes are not parsed). */
   readonly nodes: number;
   readonly buildMs: number;
   readonly sessionMs: number;
@@ -69,8 +71,35 @@ function normalise(acc: Accumulator, height: number, width: number): PlanarImage
   return planarImage(3, height, width, acc.sum.map((v, i) => v / acc.weight[i % plane]!));
 }
 
+/**
+ * A SwinIR tile graph converted beforehand (`cli convert swinir`, a pack's swinir.onnx): it runs
+ * tiles of `tile`×`tile` only, so an image is cut into tiles of that size.
+ */
+export interface PrebuiltSwinIR {
+  readonly config: SwinIRConfig;
+  readonly tile: number;
+  readonly bytes: Uint8Array;
+}
+
+/** An upscaler's network: a checkpoint (a graph built per tile shape) or one prebuilt tile graph. */
+export type SwinIRNetwork = SwinIRModel | PrebuiltSwinIR;
+
+const isPrebuilt = (n: SwinIRNetwork): n is PrebuiltSwinIR => 'bytes' in n;
+
+/** The ONNX bytes and node count of the tile graph for height × width. */
+function tileGraph(network: SwinIRNetwork, height: number, width: number): { bytes: Uint8Array; nodes?: number } {
+  if (!isPrebuilt(network)) {
+    const graph = optimize(buildSwinIRGraph(network.config, network.weights, { height, width }));
+    return { bytes: serialize(graph), nodes: graph.nodes.length };
+  }
+  if (height !== network.tile || width !== network.tile) {
+    throw new SettingsError(`the SwinIR graph was converted for ${network.tile}×${network.tile} tiles and cannot run a ${height}×${width} tile (this image pads to it); convert it with --tile ${Math.min(height, width)} or smaller`);
+  }
+  return { bytes: network.bytes };
+}
+
 /** One session per tile shape; a new shape replaces the session held. */
-function sessionCache(runtime: Runtime, model: SwinIRModel) {
+function sessionCache(runtime: Runtime, network: SwinIRNetwork) {
   let held: { key: string; session: Session; stats: TileGraphStats } | undefined;
   return {
     get stats() {
@@ -81,11 +110,10 @@ function sessionCache(runtime: Runtime, model: SwinIRModel) {
       if (held?.key === key) return held.session;
       await this.dispose();
       const start = Date.now();
-      const graph = optimize(buildSwinIRGraph(model.config, model.weights, { height, width }));
-      const bytes = serialize(graph);
+      const graph = tileGraph(network, height, width);
       const built = Date.now();
-      const session = await runtime.createSession(bytes);
-      held = { key, session, stats: { height, width, nodes: graph.nodes.length, buildMs: built - start, sessionMs: Date.now() - built } };
+      const session = await runtime.createSession(graph.bytes);
+      held = { key, session, stats: { height, width, nodes: graph.nodes ?? NaN, buildMs: built - start, sessionMs: Date.now() - built } };
       return session;
     },
     async dispose(): Promise<void> {
@@ -94,6 +122,19 @@ function sessionCache(runtime: Runtime, model: SwinIRModel) {
       await old?.session.dispose();
     },
   };
+}
+
+/** The CLI's default overlap (`upscale --overlap`), below the tile and a multiple of the window. */
+const PREBUILT_OVERLAP = 32;
+
+/**
+ * A prebuilt graph's tiling: without one asked for, an image padding to more than its tile is cut
+ * into its tiles with an overlap of 32 (README: tiled vs whole); smaller images go whole and are refused by tileGraph.
+ */
+function tilingFor(network: SwinIRNetwork, options: UpscaleOptions, padded: { height: number; width: number }, ws: number): UpscaleOptions {
+  if (options.tiling || !isPrebuilt(network) || Math.max(padded.height, padded.width) <= network.tile) return options;
+  const overlap = Math.min(PREBUILT_OVERLAP, Math.floor((network.tile - 1) / ws) * ws);
+  return { ...options, tiling: { tile: network.tile, overlap } };
 }
 
 /** A tiling that covers the padded image with one tile when none is asked for. */
@@ -105,13 +146,14 @@ const planOf = (length: number, options: UpscaleOptions, windowSize: number): Ax
  * multiple of the window strictly above the size, run the network (tile by tile, blended), crop
  * to 4h × 4w. Tiles run in order; progress is reported and cancellation checked after each.
  */
-export function createSwinIRUpscaler(runtime: Runtime, model: SwinIRModel): SwinIRUpscaler {
-  const sessions = sessionCache(runtime, model);
-  const ws = model.config.windowSize;
-  const scale = model.config.upscale;
+export function createSwinIRUpscaler(runtime: Runtime, network: SwinIRNetwork): SwinIRUpscaler {
+  const sessions = sessionCache(runtime, network);
+  const ws = network.config.windowSize;
+  const scale = network.config.upscale;
 
-  async function superResolve(image: PlanarImage, options: UpscaleOptions = {}): Promise<PlanarImage> {
+  async function superResolve(image: PlanarImage, asked: UpscaleOptions = {}): Promise<PlanarImage> {
     const padded = mirrorPad(image, paddedSize(image.height, ws), paddedSize(image.width, ws));
+    const options = tilingFor(network, asked, padded, ws);
     const [rows, cols] = [planOf(padded.height, options, ws), planOf(padded.width, options, ws)];
     const session = await sessions.get(rows.size, cols.size);
     const canvas = { height: padded.height * scale, width: padded.width * scale };

@@ -15,21 +15,38 @@ const SLOTS: readonly { readonly slot: Slot; readonly kind: ModelKind; readonly 
 const useVerified = (): ModelEntry[] => {
   const manifest = useStudio((s) => s.models.manifest);
   const statuses = useStudio((s) => s.models.statuses);
-  return (manifest?.models ?? []).filter((m) => m.format === 'checkpoint' && statuses[m.id]?.state === 'verified');
+  return (manifest?.models ?? []).filter((m) => statuses[m.id]?.state === 'verified');
 };
 
-function firstOf(verified: readonly ModelEntry[]): CachedChoice | undefined {
-  const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind)?.id;
-  const [diffusion, clip] = [pick('diffusion'), pick('clip')];
-  return diffusion && clip ? { source: 'cache', diffusion, clip, swinirM: pick('swinir') } : undefined;
+/**
+ * A diffusion model, a CLIP and a SwinIR-M of one format (checkpoints, or a pack's converted
+ * models; the worker runs no mix), the given diffusion model's if any, checkpoints first otherwise.
+ */
+function firstOf(verified: readonly ModelEntry[], diffusionId?: string): CachedChoice | undefined {
+  const wanted = verified.find((m) => m.id === diffusionId)?.format;
+  for (const format of wanted ? [wanted] : (['checkpoint', 'onnx'] as const)) {
+    const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind && m.format === format && (kind !== 'diffusion' || !diffusionId || m.id === diffusionId))?.id;
+    const [diffusion, clip] = [pick('diffusion'), pick('clip')];
+    if (diffusion && clip) return { source: 'cache', diffusion, clip, swinirM: pick('swinir') };
+  }
+  return undefined;
+}
+
+const formatOf = (verified: readonly ModelEntry[], id: string) => verified.find((m) => m.id === id)?.format;
+
+function choose(choice: CachedChoice, verified: readonly ModelEntry[], slot: Slot, id: string | undefined): CachedChoice {
+  // Another format for the diffusion model brings a CLIP and SwinIR of that format along.
+  if (slot === 'diffusion' && id && formatOf(verified, id) !== formatOf(verified, choice.diffusion)) return firstOf(verified, id) ?? { ...choice, diffusion: id };
+  return { ...choice, [slot]: id };
 }
 
 function SlotSelect({ choice, verified, spec }: { readonly choice: CachedChoice; readonly verified: readonly ModelEntry[]; readonly spec: (typeof SLOTS)[number] }) {
-  const options = verified.filter((m) => m.kind === spec.kind);
+  const format = formatOf(verified, choice.diffusion);
+  const options = verified.filter((m) => m.kind === spec.kind && (spec.slot === 'diffusion' || m.format === format));
   return (
     <label className="field">
       {spec.label}
-      <select aria-label={spec.label} value={choice[spec.slot] ?? ''} onChange={(e) => studio.setState({ modelChoice: { ...choice, [spec.slot]: e.target.value || undefined } })}>
+      <select aria-label={spec.label} value={choice[spec.slot] ?? ''} onChange={(e) => studio.setState({ modelChoice: choose(choice, verified, spec.slot, e.target.value || undefined) })}>
         {spec.optional && <option value="">none</option>}
         {options.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
       </select>
@@ -37,7 +54,10 @@ function SlotSelect({ choice, verified, spec }: { readonly choice: CachedChoice;
   );
 }
 
-/** The demo pack, or checkpoints from the cache (only verified ones are offered). */
+const notice = (choice: CachedChoice, verified: readonly ModelEntry[]): string =>
+  (formatOf(verified, choice.diffusion) === 'onnx' ? "Converted ONNX models from the pack (each model.json checked)." : 'Cached checkpoints, converted in this browser.');
+
+/** The demo pack, or models from the cache: checkpoints or a pack's converted models (only verified ones are offered). */
 export function ModelChoice() {
   const choice = useStudio((s) => s.modelChoice);
   const verified = useVerified();
@@ -54,7 +74,7 @@ export function ModelChoice() {
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
       {choice.source === 'cache' && SLOTS.map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
-      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : 'Cached checkpoints, converted in this browser.'}</p>
+      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : notice(choice, verified)}</p>
     </fieldset>
   );
 }
