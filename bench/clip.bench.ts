@@ -6,6 +6,7 @@ import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, 
 import { createRuntime, hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier } from '../src/sampling/guidance-input';
 import { createRng } from '../src/sampling/rng';
+import { VIT_B16 } from './full-size-configs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
@@ -19,12 +20,6 @@ const SIZE = 256;
  */
 const DEFAULT_CUTN = 30;
 const DEFAULT_SUB_BATCH = 10;
-
-/** ViT-B/16 as build_model infers it from OpenAI's ViT-B-16.pt. */
-const VIT_B16: ClipArchitecture = {
-  embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionPatchSize: 16, visionHeads: 12,
-  contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12, activation: 'quick_gelu', layerNormEps: 1e-5,
-};
 
 /** Seeded N(0, 1/fan-in) vision-tower weights (the only ones the image graphs read), LayerNorm weights 1. */
 function seededVisionWeights(a: ClipArchitecture): ClipStateDict {

@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-web';
 import { optimize, serialize, type Graph } from '../src/graph';
-import type { ClipArchitecture } from '../src/models/clip/index';
 import { clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph } from '../src/models/guidance/index';
 import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
@@ -8,18 +7,13 @@ import { ArrayWeights } from '../src/models/weights';
 import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
 import { createRuntime, hostTensor, type Runtime } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
+import { VIT_B16 } from './full-size-configs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
 const THREADS = 2;
 const SIZE = 256;
 const SHAPE = [1, 3, SIZE, SIZE] as const;
-
-/** ViT-B/16 as build_model infers it from OpenAI's ViT-B-16.pt. */
-const VIT_B16: ClipArchitecture = {
-  embedDim: 512, imageResolution: 224, visionLayers: 12, visionWidth: 768, visionPatchSize: 16, visionHeads: 12,
-  contextLength: 77, vocabSize: 49408, textWidth: 512, textHeads: 8, textLayers: 12, activation: 'quick_gelu', layerNormEps: 1e-5,
-};
 
 type Kind = 'unet' | 'unet_guided' | 'guidance';
 

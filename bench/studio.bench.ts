@@ -1,65 +1,66 @@
 import { SEED_DEFAULTS, type StudioSettings } from '../src/ui/settings';
 import { urlWithSettings } from '../src/ui/url-settings';
-import { openStudio, serveApp, type Studio } from '../test/e2e/browser';
+import { openStudio, serveApp } from '../test/e2e/browser';
 import type { Benchmark, Figure } from './run';
+import { sampleChromiumMemory } from './studio/chromium-memory';
+import { benchFullSize, FULL_SIZE_JOB } from './studio/full-size';
+import { ms, visit } from './studio/visit';
 
 /** The demo job the bench times: the e2e suite's quick settings (6 DDIM steps, 4 cutouts, preview every 2). */
-const JOB: StudioSettings = {
+const DEMO_JOB: StudioSettings = {
   ...SEED_DEFAULTS, prompts: [{ text: 'a lighthouse in a storm', weight: 1 }], sampling: 'ddim8', skipTimesteps: 2, cutn: 4, cutnBatches: 1, previewEvery: 2, upscale: 'off', seed: 7,
 };
 
-interface Visit {
-  readonly firstStepMs: number;
-  readonly firstPreviewMs: number;
-  readonly doneMs: number;
+/** The demo pack: a cold visit (fresh profile) and a cached one, each to the end of the 6-step job. */
+async function benchDemo(appUrl: string): Promise<Record<string, Figure>> {
+  const studio = await openStudio(appUrl, { webgpu: false });
+  try {
+    const link = urlWithSettings(appUrl, DEMO_JOB);
+    const cold = await visit(studio.page, link, { untilDone: true, timeoutMs: 600_000 });
+    const warm = await visit(studio.page, link, { untilDone: true, timeoutMs: 600_000 });
+    return {
+      'demo cold: load → first step': ms(cold.firstStepMs), 'demo cold: load → first preview': ms(cold.firstPreviewMs), 'demo cold: load → done (6 steps)': ms(cold.doneMs!),
+      'demo cached: load → first step': ms(warm.firstStepMs), 'demo cached: load → first preview': ms(warm.firstPreviewMs), 'demo cached: load → done (6 steps)': ms(warm.doneMs!),
+    };
+  } finally {
+    await studio.close();
+  }
 }
 
-/** Loads the page (settings from the link), presses Generate as soon as it is there, and times the milestones from the navigation start. */
-async function visit(studio: Studio, url: string): Promise<Visit> {
-  const { page } = studio;
-  // A real page load each time (a hash-only change would keep the page and its worker).
-  await page.goto('about:blank');
-  const t0 = performance.now();
-  await page.goto(url);
-  const since = () => Math.round(performance.now() - t0);
-  const preview = page.waitForSelector('canvas[aria-label^="Preview at step"]', { timeout: 600_000 }).then(since);
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await page.getByText(/^Step 1 of \d+/).waitFor({ timeout: 600_000 });
-  const firstStepMs = since();
-  const firstPreviewMs = await preview;
-  await page.locator('.step-text', { hasText: /^Done$/ }).waitFor({ timeout: 600_000 });
-  return { firstStepMs, firstPreviewMs, doneMs: since() };
-}
-
-const ms = (value: number): Figure => ({ value, unit: 'ms' });
+const NOTES = [
+  'Headless Debian Chromium without a GPU (wasm EP, threads as the page picks them: min(4, cores) when cross-origin isolated). Times run from the start of navigation and include Playwright choosing the models (full-size) and pressing Generate once the page allows it. Cold: the first visit after the checkpoints are cached (full-size) or a fresh profile (demo): every graph built, serialised and stored in IndexedDB. Cached: the page loaded again in the same profile (new worker, new sessions), graphs read from IndexedDB (checkpoint weights are still read and widened from the cache; the demo weights rebuilt).',
+  `demo settings: ddim8, skip 2 (6 steps), cutn 4 × 1 batch, preview every 2, upscale off, 64² demo pack. Full-size settings: ${FULL_SIZE_JOB.sampling}, skip ${FULL_SIZE_JOB.skipTimesteps} (2 steps), cutn ${FULL_SIZE_JOB.cutn} × ${FULL_SIZE_JOB.cutnBatches} batch, one image, preview every step, seed-default guidance scales; the cold visit stops at its first preview with upscale off; the cached visit runs to the end with upscale M (SwinIR-M only runs after the last step, so the step figures are those of upscale off) and SwinIR-M ×4 is timed from the last step to Done (graph build, session, the 256² image as the seed runs it, PNG encoding).`,
+  'The worker holds one session at a time for full-size models (workers/generation.ts: the UNet, its VJP graph and the ViT-B/16 guidance graph do not fit one 4 GiB wasm heap together), so each step creates its sessions again.',
+  'Chromium RSS: the sum over every process the bench launched, and the largest single process (the renderer holding the page, its engine worker and the wasm heap), sampled every second.',
+  'Full-size figures take minutes on 2 cores; the machine was shared with other engineers running browser tests (contention: see loadAverageAtStart).',
+];
 
 const bench: Benchmark = {
-  description: 'studio page load → first step / first preview, demo pack, Chromium wasm EP (graphs cached in IndexedDB after the first visit)',
-  async run() {
+  description: 'studio page load → first step / first preview with the models cached, demo pack and full-size random-weight models (art UNet 256², CLIP ViT-B/16, SwinIR-M), Chromium wasm EP',
+  async run(args) {
     const { server, url } = await serveApp();
-    const studio = await openStudio(url, { webgpu: false });
+    const memory = sampleChromiumMemory();
     try {
-      const link = urlWithSettings(url, JOB);
-      const cold = await visit(studio, link);
-      const warm = await visit(studio, link);
-      const threads = await studio.page.evaluate(() => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1));
-      return {
-        threads,
-        figures: {
-          'cold: load → first step': ms(cold.firstStepMs), 'cold: load → first preview': ms(cold.firstPreviewMs), 'cold: load → done (6 steps)': ms(cold.doneMs),
-          'cached: load → first step': ms(warm.firstStepMs), 'cached: load → first preview': ms(warm.firstPreviewMs), 'cached: load → done (6 steps)': ms(warm.doneMs),
-        },
-        notes: [
-          'Cold: a fresh profile builds and serialises every graph; cached: the page loaded again in the same profile (new worker, new sessions), graphs read from IndexedDB, demo weights rebuilt. Times are from the start of navigation, and include Playwright pressing Generate once the button is there.',
-          'Full-size random-weight models are not timed: the page would need ~0.6 GB of generated .pt files (art UNet 113.7 M parameters + ViT-B/16 + SwinIR-M) served and stored in IndexedDB per run, and one guided step at the seed defaults takes minutes on wasm without a GPU (see sample-step.json); e2e times the fixture-size checkpoints from the cache instead (models.test.ts).',
-          'Headless Chromium without a GPU (wasm EP).',
-        ],
-      };
+      const demo = await benchDemo(url);
+      memory.reset();
+      const full = args.includes('--demo-only') ? { figures: {}, notes: ['full-size part skipped (--demo-only)'] } : await benchFullSize(url, memory);
+      const threads = await threadsOf(url);
+      return { threads, figures: { ...demo, ...full.figures }, notes: [...NOTES, ...full.notes] };
     } finally {
-      await studio.close();
+      memory.stop();
       await server.close();
     }
   },
 };
+
+/** The wasm threads the page gives onnxruntime (workers/engine.worker.ts: min(4, cores) when cross-origin isolated). */
+async function threadsOf(url: string): Promise<number> {
+  const studio = await openStudio(url, { webgpu: false });
+  try {
+    return await studio.page.evaluate(() => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1));
+  } finally {
+    await studio.close();
+  }
+}
 
 export default bench;

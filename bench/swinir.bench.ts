@@ -1,29 +1,16 @@
 import * as ort from 'onnxruntime-web';
 import { Graph, optimize, relu, serialize } from '../src/graph';
-import { createSwinIRUpscaler, planarImage, type SwinIRConfig } from '../src/models/swinir/index';
+import { createSwinIRUpscaler, planarImage } from '../src/models/swinir/index';
 import { SeededWeights } from '../src/models/weights';
 import { createRuntime, type Runtime } from '../src/runtime';
 import { createRng } from '../src/sampling/rng';
+import { SWINIR_M } from './full-size-configs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
 const THREADS = 2;
 const SIZE = 256;
 const SESSION_TARGET_MS = 3000;
-
-/** SwinIR-M as define_model builds it for real_sr (seed spec §10.2): 11.7 M parameters. */
-const SWINIR_M: SwinIRConfig = {
-  inChans: 3,
-  embedDim: 180,
-  depths: [6, 6, 6, 6, 6, 6],
-  numHeads: [6, 6, 6, 6, 6, 6],
-  windowSize: 8,
-  mlpHidden: 360,
-  shifted: Array.from({ length: 6 }, () => Array.from({ length: 6 }, (_, j) => j % 2 === 1)),
-  resiConnection: '1conv',
-  numFeat: 64,
-  upscale: 4,
-};
 
 /** onnxruntime-web loads its wasm on the first session; a one-node session first keeps that out of the figure. */
 async function warmUp(runtime: Runtime): Promise<void> {

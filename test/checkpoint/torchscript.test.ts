@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { memorySource, openCheckpoint, readTensorFloat32 } from '../../src/checkpoint/index';
 import { expectCheckpointError } from './helpers/expect-error';
 import { PickleWriter } from './helpers/pickle-writer';
-import { f32Bytes, torchZip, writeTensor, type StorageSpec } from './helpers/torch-writer';
+import { f32Bytes, scriptModule as module, scriptModulePickle, torchZip, writeTensor, type StorageSpec } from './helpers/torch-writer';
 
 const storages: StorageSpec[] = [{ key: '0', cls: 'FloatStorage', bytes: f32Bytes([1, 2, 3, 4, 5, 6]) }];
-
-/** `__torch__.<cls>()` with attributes set by BUILD; `attrs` writes key/value pairs. */
-function module(w: PickleWriter, cls: string, attrs: (w: PickleWriter) => void): PickleWriter {
-  w.global(`__torch__.${cls.split(' ')[0]!}`, cls.split(' ')[1]!).emptyTuple().newobj().emptyDict().mark();
-  attrs(w);
-  return w.setitems().build();
-}
 
 const tensorAttr = (w: PickleWriter, name: string, offset: number, shape: number[]): PickleWriter =>
   writeTensor(w.str(name), { name, storage: '0', shape, offset }, storages);
@@ -70,5 +63,13 @@ describe('TorchScript archives', () => {
     module(w, 'm Leaf', (a) => tensorAttr(a, 'w', 0, [1])).put(0);
     for (let i = 1; i < 200; i++) module(w, 'm Node', (a) => a.str('a').get(i - 1).str('b').get(i - 1)).put(i);
     await expectCheckpointError(openCheckpoint(memorySource(archive(w.stop().bytes()))), 'more than 1000000 nested values');
+  });
+
+  it('reads a module tree written from dotted state_dict names back under the same names', async () => {
+    const tensors = [{ name: 'scale', storage: '0', shape: [] }, { name: 'visual.conv1.weight', storage: '0', shape: [2, 2], offset: 1 }, { name: 'visual.ln.bias', storage: '0', shape: [2], offset: 4 }];
+    const ck = await openCheckpoint(memorySource(archive(scriptModulePickle(tensors, storages))));
+    expect(ck.format).toBe('torchscript');
+    expect([...ck.tensors.keys()]).toEqual(['scale', 'visual.conv1.weight', 'visual.ln.bias']);
+    expect([...(await readTensorFloat32(ck.tensors.get('visual.ln.bias')!))]).toEqual([5, 6]);
   });
 });

@@ -45,3 +45,15 @@ export async function dropFile(page: Page, selector: string, file: { name: strin
   }, { name: file.name, type: file.type, data: [...file.bytes] });
   await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
 }
+
+/** Every key of the studio's IndexedDB model cache (idb-keyval's database in workers/idb-store.ts). */
+export const modelCacheKeys = (page: Page): Promise<string[]> =>
+  page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('clip-diffusion-web');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const request = open.result.transaction('model-cache').objectStore('model-cache').getAllKeys();
+      request.onsuccess = () => (resolve(request.result.map(String)), open.result.close());
+      request.onerror = () => reject(request.error);
+    };
+  }));

@@ -47,6 +47,50 @@ export function statePickle(tensors: readonly TensorSpec[], storages: readonly S
   return w.stop().bytes();
 }
 
+/** `__torch__.<module>.<name>()` with attributes set by BUILD, as torch.jit.save pickles a module; `cls` is 'module Name'; `attrs` writes key/value pairs. */
+export function scriptModule(w: PickleWriter, cls: string, attrs: (w: PickleWriter) => void): PickleWriter {
+  w.global(`__torch__.${cls.split(' ')[0]!}`, cls.split(' ')[1]!).emptyTuple().newobj().emptyDict().mark();
+  attrs(w);
+  return w.setitems().build();
+}
+
+interface ModuleNode {
+  readonly tensors: [string, TensorSpec][];
+  readonly children: Map<string, ModuleNode>;
+}
+
+function moduleTree(tensors: readonly TensorSpec[]): ModuleNode {
+  const root: ModuleNode = { tensors: [], children: new Map() };
+  for (const t of tensors) {
+    const path = t.name.split('.');
+    let node = root;
+    for (const part of path.slice(0, -1)) {
+      if (!node.children.has(part)) node.children.set(part, { tensors: [], children: new Map() });
+      node = node.children.get(part)!;
+    }
+    node.tensors.push([path.at(-1)!, t]);
+  }
+  return root;
+}
+
+function writeModuleNode(w: PickleWriter, node: ModuleNode, cls: string, storages: readonly StorageSpec[]): void {
+  scriptModule(w, cls, (a) => {
+    for (const [attr, t] of node.tensors) writeTensor(a.str(attr), t, storages);
+    a.str('training').bool(false);
+    for (const [name, child] of node.children) writeModuleNode(a.str(name), child, 'torch.nn.modules.module Module', storages);
+  });
+}
+
+/**
+ * The data.pkl of a torch.jit.save archive whose module tree holds `tensors` under their dotted
+ * state_dict names (`visual.conv1.weight` is attribute `weight` of submodule `conv1` of `visual`).
+ */
+export function scriptModulePickle(tensors: readonly TensorSpec[], storages: readonly StorageSpec[], rootClass = 'model Model'): Uint8Array {
+  const w = new PickleWriter().proto(2);
+  writeModuleNode(w, moduleTree(tensors), rootClass, storages);
+  return w.stop().bytes();
+}
+
 export interface TorchZipSpec {
   readonly storages: readonly StorageSpec[];
   /** The data.pkl bytes; a state dict of `tensors` by default. */
