@@ -46,7 +46,7 @@ const modelsApi = {
   downloadModel: (id: string, onProgress: Parameters<ModelService['download']>[1]) => models().download(id, onProgress),
   cancelDownload: (id: string) => models().cancelDownload(id),
   importModelFile: (id: string, file: File, onProgress: Parameters<ModelService['importFile']>[2]) => models().importFile(id, file, onProgress),
-  deleteModel: (id: string) => models().deleteModel(id),
+  deleteModel: (id: string, onProgress?: Parameters<ModelService['deleteModel']>[1]) => models().deleteModel(id, onProgress),
   deleteAllModels: () => models().deleteAll(),
 };
 

@@ -16,6 +16,9 @@ interface Held {
 
 let held: Held | undefined;
 
+/** The running job's notices: the held models' graph hook outlives a job, so it reports through this. */
+let notice: (message: string) => void = () => undefined;
+
 /** The released models' native size (seed-spec §11); the demo pack and the fixtures are smaller. */
 const FULL_SIZE = 256;
 
@@ -35,7 +38,8 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
   // Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
   // session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
   const oneSessionAtATime = sources.unet.config.imageSize >= FULL_SIZE;
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime }) };
+  const graphBytes = cachedGraphBytes(service.store, graphSource, { storage: self.navigator.storage, onSkipped: (err) => notice(graphSkipped(err)) });
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes, oneSessionAtATime }) };
   return held;
 }
 
@@ -50,8 +54,37 @@ const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchInde
 /** A WebGPU device that went away (driver reset, GPU process crash): its sessions are useless now. */
 export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
 
-/** One job: the held models (loading them if needed), generate(), pixels out. */
+const graphSkipped = (err: Error): string =>
+  `A converted graph was not cached, so it will be built again next time; this job goes on. (${err.message.replace(/\.$/, '')}.)`;
+
+/** Reports each distinct notice once per job. */
+function noticesOnce(onEvent: (e: JobEvent) => void): (message: string) => void {
+  const said = new Set<string>();
+  return (message) => {
+    if (said.has(message)) return;
+    said.add(message);
+    onEvent({ type: 'notice', message });
+  };
+}
+
+/**
+ * One job. With cached models, their files are held for reading (shared Web Locks) for the whole
+ * job: a delete or download in another tab waits for it, and the job waits for those (saying so).
+ */
 export async function runJob(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
+  notice = noticesOnce(onEvent);
+  try {
+    const choice = request.models;
+    if (choice.source === 'demo') return await runHeld(runtime, service, request, onEvent, signal);
+    const ids = [choice.diffusion, choice.clip, choice.swinirM, choice.swinirL].filter((id): id is string => id !== undefined);
+    return await service.reading(ids, () => runHeld(runtime, service, request, onEvent, signal), (message) => onEvent({ type: 'loading', message }));
+  } finally {
+    notice = () => undefined;
+  }
+}
+
+/** The held models (loading them if needed), generate(), pixels out. */
+async function runHeld(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
   onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
   const { models, label } = await modelsFor(runtime, request, service);
   onEvent({ type: 'loading', message: '' });

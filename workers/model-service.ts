@@ -1,7 +1,7 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
-  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
-  type DownloadProgress, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus, waitingProgress, waitingText,
+  type DownloadProgress, type FileOperation, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
 import { EngineError } from '../src/errors';
 import { idbStore } from './idb-store';
@@ -30,6 +30,12 @@ export interface ServiceOptions {
   readonly chunkBytes?: number;
 }
 
+/** "Test UNet A: waiting, downloading in another tab…" */
+const waitMessage = (label: string, holder: FileOperation | undefined): string => `${label}: ${waitingText(holder)}`;
+
+const waiting = (entry: ModelEntry, url: string, holder: FileOperation | undefined): ModelProgress =>
+  ({ ...waitingProgress(url, holder), modelId: entry.id, fileName: entry.files.find((f) => f.url === url)?.name ?? url });
+
 /**
  * The worker's side of the models panel: the manifest in use (built-in or a pack), the IndexedDB
  * cache, downloads in flight (cancelled by model id, since an AbortSignal cannot cross to the
@@ -40,9 +46,21 @@ export interface ServiceOptions {
 export function createModelService(options: ServiceOptions = {}) {
   const store = idbStore();
   const storage = self.navigator.storage as StorageManager | undefined;
-  const cache: ModelCache = createModelCache({ store, ...(storage ? { storage } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}) });
+  const locks = self.navigator.locks as LockManager | undefined;
+  const cache: ModelCache = createModelCache({
+    store, ...(storage ? { storage } : {}), ...(locks ? { locks } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+  });
   const downloads = new Map<string, AbortController>();
   let manifest: ModelManifest = BUILTIN_MANIFEST;
+
+  /** The first of `entries` with a file not verified in the cache. */
+  const missingOf = async (entries: readonly ModelEntry[]): Promise<ModelEntry | undefined> => {
+    for (const entry of entries) {
+      const states = await Promise.all(entry.files.map((f) => cache.status(f.url)));
+      if (states.some((st) => st.state !== 'verified')) return entry;
+    }
+    return undefined;
+  };
 
   const model = (id: string): ModelEntry => {
     const found = findModel(manifest, id);
@@ -58,12 +76,15 @@ export function createModelService(options: ServiceOptions = {}) {
   const prepare = async (entry: ModelEntry): Promise<void> => {
     const weights = entry.files.find((f) => f.role === 'weights');
     if (entry.format !== 'checkpoint' || !weights) return;
-    try {
-      await openCheckpoint(await cache.open(weights.url));
-    } catch (err) {
-      await cache.deleteModel(entry);
-      throw new EngineError(`${entry.label} was refused and removed from the cache: ${(err as Error).message}`);
-    }
+    // Held for reading, so a delete in another tab cannot take the chunks away mid-check and make a
+    // good file look refused; a file already deleted fails in open() with "not in the cache".
+    const refusal = await cache.reading([weights.url], async () => {
+      const source = await cache.open(weights.url);
+      return openCheckpoint(source).then(() => undefined, (err: unknown) => err as Error);
+    });
+    if (!refusal) return;
+    await cache.deleteModel(entry);
+    throw new EngineError(`${entry.label} was refused and removed from the cache: ${refusal.message}`);
   };
 
   return {
@@ -108,7 +129,8 @@ export function createModelService(options: ServiceOptions = {}) {
       if (states.every((s) => s.state === 'verified')) await prepare(entry);
     },
 
-    deleteModel: (id: string): Promise<void> => cache.deleteModel(model(id)),
+    deleteModel: (id: string, onProgress?: (p: ModelProgress) => void): Promise<void> =>
+      cache.deleteModel(model(id), (url, holder) => onProgress?.(waiting(model(id), url, holder))),
     deleteAll: (): Promise<void> => cache.deleteAll(),
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
@@ -117,8 +139,20 @@ export function createModelService(options: ServiceOptions = {}) {
       const file = model(id).files.find((f) => f.role === role);
       if (!file) return undefined;
       const [source, status] = [await cache.open(file.url), await cache.status(file.url)];
-      const { sha256 } = await cache.download(file);
-      return { name: file.name, url: file.url, source, sha256, size: status.bytesDone };
+      return { name: file.name, url: file.url, source, sha256: status.sha256 ?? '', size: status.bytesDone };
+    },
+    /**
+     * Runs a generation with every file of the models `ids` held for reading (shared lock): another
+     * tab's delete or download of them waits until it ends. `onWait` hears what it waits for.
+     */
+    async reading<T>(ids: readonly string[], fn: () => Promise<T>, onWait: (message: string) => void): Promise<T> {
+      const entries = ids.map(model);
+      const urls = entries.flatMap((e) => e.files.map((f) => f.url));
+      return cache.reading(urls, async () => {
+        const missing = await missingOf(entries);
+        if (missing) throw new EngineError(`${missing.label} is not in the cache any more (deleted in another tab?): download it again or choose other models`);
+        return fn();
+      }, (url, holder) => onWait(waitMessage(entries.find((e) => e.files.some((f) => f.url === url))?.label ?? url, holder)));
     },
     model,
   };
