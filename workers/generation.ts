@@ -16,7 +16,7 @@ interface Held {
 
 let held: Held | undefined;
 
-/** The running job's notices: the held models' graph hook outlives a job, so it reports through this. */
+/** The running job's graph-cache notice: the held models' graph hook outlives a job, so it reports through this. */
 let notice: (message: string) => void = () => undefined;
 
 /** The released models' native size (seed-spec §11); the demo pack and the fixtures are smaller. */
@@ -55,14 +55,14 @@ const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchInde
 export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
 
 const graphSkipped = (err: Error): string =>
-  `A converted graph was not cached, so it will be built again next time; this job goes on. (${err.message.replace(/\.$/, '')}.)`;
+  `The converted graphs were not cached, so they will be built again next time; this job goes on. (${err.message.replace(/\.$/, '')}.)`;
 
-/** Reports each distinct notice once per job. */
-function noticesOnce(onEvent: (e: JobEvent) => void): (message: string) => void {
-  const said = new Set<string>();
+/** Each graph of a job may fail to be cached (4 of them with a full disk): the job says so once. */
+function noticeOnce(onEvent: (e: JobEvent) => void): (message: string) => void {
+  let said = false;
   return (message) => {
-    if (said.has(message)) return;
-    said.add(message);
+    if (said) return;
+    said = true;
     onEvent({ type: 'notice', message });
   };
 }
@@ -72,7 +72,7 @@ function noticesOnce(onEvent: (e: JobEvent) => void): (message: string) => void 
  * job: a delete or download in another tab waits for it, and the job waits for those (saying so).
  */
 export async function runJob(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
-  notice = noticesOnce(onEvent);
+  notice = noticeOnce(onEvent);
   try {
     const choice = request.models;
     if (choice.source === 'demo') return await runHeld(runtime, service, request, onEvent, signal);

@@ -102,7 +102,10 @@ describe('importing a dropped file', () => {
 });
 
 describe('two tabs sharing the store (Web Locks)', () => {
-  const tabs = (store = memoryStore(), locks = memoryLocks()) => [0, 1].map(() => createModelCache({ store, locks, chunkBytes: CHUNK }));
+  const tabs = (store = memoryStore(), locks = memoryLocks()) => {
+    const tab = () => createModelCache({ store, locks, chunkBytes: CHUNK });
+    return [tab(), tab()] as const;
+  };
 
   it('downloads a file once: the second tab says it waits for the first, then finds it verified', async () => {
     const body = testBytes(300_000, 41);
