@@ -3,6 +3,7 @@ import { createRuntime, type Backend, type OrtModule, type Runtime } from '../sr
 import { findWebGpuAdapter } from './backend';
 import { isDeviceLost, runJob } from './generation';
 import type { JobEvent, JobRequest, JobResult } from './job-types';
+import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
 
 const ORT_URL = `${import.meta.env.BASE_URL}ort/ort.webgpu.bundle.min.mjs`;
@@ -21,6 +22,7 @@ const registry = {
 };
 
 async function startRuntime(): Promise<Runtime> {
+  watchWasmMemories();
   const ort = (await import(/* @vite-ignore */ new URL(ORT_URL, self.location.origin).href)) as OrtModule;
   const found = await findWebGpuAdapter(self.navigator.gpu);
   // wasm threads need SharedArrayBuffer, which only a cross-origin-isolated page has.

@@ -8,9 +8,8 @@ import { globalFetch, type FetchLike } from './http';
 import { importSource } from './import';
 import { FILE_PREFIX, fileKeys, GRAPH_PREFIX } from './keys';
 import type { ModelEntry } from './manifest';
-import type { DownloadProgress } from './progress';
 import { layoutOf, parseMeta, readMeta, type DownloadMeta } from './meta';
-import { waitingProgress } from './progress';
+import { waitingProgress, type DownloadProgress } from './progress';
 import { createSharedDownload, type SharedDownload } from './shared-download';
 import type { StorageManagerLike } from './storage-info';
 import { deletePrefix, type KeyValueStore } from './store';
@@ -167,9 +166,10 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       for (const file of model.files) await deleteFile(file.url, onWait);
     },
     async deleteAll(onWait) {
-      // File by file, each under its lock, so no other tab's download or generation loses records mid-way.
+      // File by file, each under its lock, so no other tab's download or generation loses records
+      // mid-way (a sweep of every file record would).
+      await Promise.all([...inflight.keys()].map(stop));
       for (const file of await listFiles(store)) await deleteFile(file.url, onWait);
-      await deletePrefix(store, FILE_PREFIX);
       await deletePrefix(store, GRAPH_PREFIX);
     },
     reading: (urls, fn, onWait) => withFileLocks(locks, urls, 'generation', fn, { onWait: (url, holder) => onWait?.(url, holder) }),
