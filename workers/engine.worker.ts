@@ -3,6 +3,7 @@ import { createRuntime, type Backend, type OrtModule, type Runtime } from '../sr
 import { findWebGpuAdapter } from './backend';
 import { isDeviceLost, runJob } from './generation';
 import type { JobEvent, JobRequest, JobResult } from './job-types';
+import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
 
 const ORT_URL = `${import.meta.env.BASE_URL}ort/ort.webgpu.bundle.min.mjs`;
@@ -21,6 +22,7 @@ const registry = {
 };
 
 async function startRuntime(): Promise<Runtime> {
+  watchWasmMemories();
   const ort = (await import(/* @vite-ignore */ new URL(ORT_URL, self.location.origin).href)) as OrtModule;
   const found = await findWebGpuAdapter(self.navigator.gpu);
   // wasm threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
@@ -46,7 +48,7 @@ const modelsApi = {
   downloadModel: (id: string, onProgress: Parameters<ModelService['download']>[1]) => models().download(id, onProgress),
   cancelDownload: (id: string) => models().cancelDownload(id),
   importModelFile: (id: string, file: File, onProgress: Parameters<ModelService['importFile']>[2]) => models().importFile(id, file, onProgress),
-  deleteModel: (id: string) => models().deleteModel(id),
+  deleteModel: (id: string, onProgress?: Parameters<ModelService['deleteModel']>[1]) => models().deleteModel(id, onProgress),
   deleteAllModels: () => models().deleteAll(),
 };
 

@@ -17,6 +17,9 @@ interface Held {
 
 let held: Held | undefined;
 
+/** The running job's graph-cache notice: the held models' graph hook outlives a job, so it reports through this. */
+let notice: (message: string) => void = () => undefined;
+
 /** The released models' native size (seed-spec §11); the demo pack and the fixtures are smaller. */
 const FULL_SIZE = 256;
 
@@ -49,8 +52,8 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
     return held;
   }
   const { sources, label, graphSource } = choice.source === 'demo' ? demoSources() : await cachedSources(service, choice);
-  const oneSessionAtATime = oneAtATime(sources.unet.config.imageSize);
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime }) };
+  const graphBytes = cachedGraphBytes(service.store, graphSource, { storage: self.navigator.storage, onSkipped: (err) => notice(graphSkipped(err)) });
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes, oneSessionAtATime: oneAtATime(sources.unet.config.imageSize) }) };
   return held;
 }
 
@@ -65,8 +68,37 @@ const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchInde
 /** A WebGPU device that went away (driver reset, GPU process crash): its sessions are useless now. */
 export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
 
-/** One job: the held models (loading them if needed), generate(), pixels out. */
+const graphSkipped = (err: Error): string =>
+  `The converted graphs were not cached, so they will be built again next time; this job goes on. (${err.message.replace(/\.$/, '')}.)`;
+
+/** Each graph of a job may fail to be cached (4 of them with a full disk): the job says so once. */
+function noticeOnce(onEvent: (e: JobEvent) => void): (message: string) => void {
+  let said = false;
+  return (message) => {
+    if (said) return;
+    said = true;
+    onEvent({ type: 'notice', message });
+  };
+}
+
+/**
+ * One job. With cached models, their files are held for reading (shared Web Locks) for the whole
+ * job: a delete or download in another tab waits for it, and the job waits for those (saying so).
+ */
 export async function runJob(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
+  notice = noticeOnce(onEvent);
+  try {
+    const choice = request.models;
+    if (choice.source === 'demo') return await runHeld(runtime, service, request, onEvent, signal);
+    const ids = [choice.diffusion, choice.clip, choice.swinirM, choice.swinirL].filter((id): id is string => id !== undefined);
+    return await service.reading(ids, () => runHeld(runtime, service, request, onEvent, signal), (message) => onEvent({ type: 'loading', message }));
+  } finally {
+    notice = () => undefined;
+  }
+}
+
+/** The held models (loading them if needed), generate(), pixels out. */
+async function runHeld(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
   onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
   const { models, label } = await modelsFor(runtime, request, service);
   onEvent({ type: 'loading', message: '' });

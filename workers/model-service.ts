@@ -1,7 +1,7 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
-  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus,
-  type DownloadProgress, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus, waitingProgress, waitingText,
+  type DownloadProgress, type FileOperation, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
 import { EngineError, PackError } from '../src/errors';
 import { graphFiles, parseModelJson } from '../src/pipeline';
@@ -34,6 +34,12 @@ export interface ServiceOptions {
   readonly chunkBytes?: number;
 }
 
+/** "Test UNet A: waiting, downloading in another tab…" */
+const waitMessage = (label: string, holder: FileOperation | undefined): string => `${label}: ${waitingText(holder)}`;
+
+const waiting = (entry: ModelEntry, url: string, holder: FileOperation | undefined): ModelProgress =>
+  ({ ...waitingProgress(url, holder), modelId: entry.id, fileName: entry.files.find((f) => f.url === url)?.name ?? url });
+
 /**
  * The worker's side of the models panel: the manifest in use (built-in or a pack), the IndexedDB
  * cache, downloads in flight (cancelled by model id, since an AbortSignal cannot cross to the
@@ -44,9 +50,21 @@ export interface ServiceOptions {
 export function createModelService(options: ServiceOptions = {}) {
   const store = idbStore();
   const storage = self.navigator.storage as StorageManager | undefined;
-  const cache: ModelCache = createModelCache({ store, ...(storage ? { storage } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}) });
+  const locks = self.navigator.locks as LockManager | undefined;
+  const cache: ModelCache = createModelCache({
+    store, ...(storage ? { storage } : {}), ...(locks ? { locks } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+  });
   const downloads = new Map<string, AbortController>();
   let manifest: ModelManifest = BUILTIN_MANIFEST;
+
+  /** The first of `entries` with a file not verified in the cache. */
+  const missingOf = async (entries: readonly ModelEntry[]): Promise<ModelEntry | undefined> => {
+    for (const entry of entries) {
+      const states = await Promise.all(entry.files.map((f) => cache.status(f.url)));
+      if (states.some((st) => st.state !== 'verified')) return entry;
+    }
+    return undefined;
+  };
 
   const model = (id: string): ModelEntry => {
     const found = findModel(manifest, id);
@@ -54,11 +72,12 @@ export function createModelService(options: ServiceOptions = {}) {
     return found;
   };
 
+  /** The file a model is checked by: a checkpoint's weights, a converted model's model.json. */
+  const mainFile = (entry: ModelEntry) => entry.files.find((f) => f.role === (entry.format === 'onnx' ? 'model-json' : 'weights'));
+
   /** A checkpoint opens with the safe reader; a converted model's model.json is of its kind and lists the graphs the pipeline runs. */
-  const check = async (entry: ModelEntry): Promise<void> => {
-    const main = entry.files.find((f) => f.role === (entry.format === 'onnx' ? 'model-json' : 'weights'));
-    if (!main) return;
-    const source = await cache.open(main.url);
+  const check = async (entry: ModelEntry, url: string): Promise<void> => {
+    const source = await cache.open(url);
     if (entry.format === 'checkpoint') await openCheckpoint(source);
     else {
       const names = entry.files.map((f) => f.name);
@@ -74,12 +93,14 @@ export function createModelService(options: ServiceOptions = {}) {
    * graph specs the pipeline asks for; a pack's are its downloaded files.
    */
   const prepare = async (entry: ModelEntry): Promise<void> => {
-    try {
-      await check(entry);
-    } catch (err) {
-      await cache.deleteModel(entry);
-      throw new EngineError(`${entry.label} was refused and removed from the cache: ${(err as Error).message}`);
-    }
+    const main = mainFile(entry);
+    if (!main) return;
+    // Held for reading, so a delete in another tab cannot take the chunks away mid-check and make a
+    // good file look refused; a file already deleted fails in open() with "not in the cache".
+    const refusal = await cache.reading([main.url], () => check(entry, main.url).then(() => undefined, (err: unknown) => err as Error));
+    if (!refusal) return;
+    await cache.deleteModel(entry);
+    throw new EngineError(`${entry.label} was refused and removed from the cache: ${refusal.message}`);
   };
 
   return {
@@ -124,7 +145,8 @@ export function createModelService(options: ServiceOptions = {}) {
       if (states.every((s) => s.state === 'verified')) await prepare(entry);
     },
 
-    deleteModel: (id: string): Promise<void> => cache.deleteModel(model(id)),
+    deleteModel: (id: string, onProgress?: (p: ModelProgress) => void): Promise<void> =>
+      cache.deleteModel(model(id), (url, holder) => onProgress?.(waiting(model(id), url, holder))),
     deleteAll: (): Promise<void> => cache.deleteAll(),
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,
@@ -133,8 +155,20 @@ export function createModelService(options: ServiceOptions = {}) {
       const file = model(id).files.find((f) => (typeof which === 'string' ? f.role === which : f.name === which.name));
       if (!file) return undefined;
       const [source, status] = [await cache.open(file.url), await cache.status(file.url)];
-      const { sha256 } = await cache.download(file);
-      return { name: file.name, url: file.url, source, sha256, size: status.bytesDone };
+      return { name: file.name, url: file.url, source, sha256: status.sha256 ?? '', size: status.bytesDone };
+    },
+    /**
+     * Runs a generation with every file of the models `ids` held for reading (shared lock): another
+     * tab's delete or download of them waits until it ends. `onWait` hears what it waits for.
+     */
+    async reading<T>(ids: readonly string[], fn: () => Promise<T>, onWait: (message: string) => void): Promise<T> {
+      const entries = ids.map(model);
+      const urls = entries.flatMap((e) => e.files.map((f) => f.url));
+      return cache.reading(urls, async () => {
+        const missing = await missingOf(entries);
+        if (missing) throw new EngineError(`${missing.label} is not in the cache any more (deleted in another tab?): download it again or choose other models`);
+        return fn();
+      }, (url, holder) => onWait(waitMessage(entries.find((e) => e.files.some((f) => f.url === url))?.label ?? url, holder)));
     },
     model,
   };

@@ -29,14 +29,34 @@ export const droppedMessage = (url: string, kept: number, total: number | undefi
   `the connection to ${url} dropped after ${formatBytes(kept)}${total !== undefined ? ` of ${formatBytes(total)}` : ''} were stored ` +
   `(${cause instanceof Error ? cause.message : String(cause)}); they are kept and the next try resumes from there`;
 
-export function quotaMessage(name: string, needed: number | undefined, status: StorageStatus): string {
+/**
+ * The origin's storage quota ran out while storing a download. Like an interruption, the chunks
+ * already stored are good and kept (the user loses nothing): once room is made, Resume carries on
+ * from them. Its name stays 'CacheError'.
+ */
+export class QuotaError extends InterruptedError {}
+
+export interface QuotaFigures {
+  /** Bytes still to store; undefined when the size is unknown. */
+  readonly needed: number | undefined;
+  /** Bytes of the file kept in the cache for resuming (0: nothing stored). */
+  readonly kept: number;
+}
+
+/** What was needed, what the browser says is available, what is kept, and what to do. */
+export function quotaMessage(name: string, figures: QuotaFigures, status: StorageStatus): string {
+  const { needed, kept } = figures;
   const need = needed !== undefined ? `it needs ${formatBytes(needed)} more` : 'its size is unknown';
   const free = status.free !== undefined
     ? `the browser lets this site store ${formatBytes(status.free)} more (quota ${formatBytes(status.quota ?? 0)}, ${formatBytes(status.usage ?? 0)} used)`
     : 'the browser does not say how much space is left';
+  // Chromium's estimate can exceed what it enforces (a quota override, a disk filling meanwhile).
+  const despite = needed !== undefined && status.free !== undefined && status.free >= needed ? ', yet it refused to store more' : '';
+  const keep = kept > 0 ? `The ${formatBytes(kept)} stored so far are kept: make room, then press Resume to carry on from there.` : 'Nothing of it was kept.';
   return (
-    `not enough storage to cache ${name}: ${need}, and ${free}. ` +
-    'Nothing of it was kept. Free disk space or delete other cached models, then try again.'
+    `not enough storage to cache ${name}: ${need}, and ${free}${despite}. ${keep} ` +
+    'To make room, delete cached models you do not need or free disk space; "Keep models (persistent storage)" stops the browser ' +
+    'evicting the cache and lets some browsers (Firefox) allow more.'
   );
 }
 

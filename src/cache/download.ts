@@ -1,6 +1,6 @@
 import { AbortError, CacheError, isAbortError } from '../errors';
 import {
-  droppedMessage, hashMismatchError, htmlError, InterruptedError, quotaMessage, sizeMismatchError, statusError, unreachableError,
+  droppedMessage, hashMismatchError, htmlError, InterruptedError, QuotaError, quotaMessage, sizeMismatchError, statusError, unreachableError,
 } from './cache-errors';
 import { createChunkWriter } from './chunk-writer';
 import {
@@ -32,6 +32,11 @@ export interface DownloadEnv {
   /** Tries per call: a dropped connection is resumed at once while each try still brings bytes. */
   readonly maxAttempts: number;
   readonly progressIntervalMs: number;
+  /**
+   * After a quota error, keep the stored part for resuming (a download: the user loses nothing of
+   * what came over the network) or drop it (an import: the user still has the file). Default keep.
+   */
+  readonly keepPartOnQuota?: boolean;
 }
 
 export interface DownloadOptions {
@@ -58,7 +63,7 @@ interface Job {
 
 export const fileNameOf = (url: string): string => decodeURIComponent(url.split(/[?#]/)[0]!.split('/').pop() || url);
 
-const fitsTarget = (meta: DownloadMeta, target: DownloadTarget): boolean =>
+export const fitsTarget = (meta: DownloadMeta, target: DownloadTarget): boolean =>
   (target.sha256 === undefined || meta.sha256 === target.sha256.toLowerCase()) && (target.size === undefined || meta.bytesDone === target.size);
 
 /**
@@ -210,7 +215,7 @@ async function begin(job: Job, response: ResponseLike): Promise<void> {
 async function checkRoom(job: Job, totalBytes: number | undefined): Promise<void> {
   if (totalBytes === undefined || !job.env.storage) return;
   const status = await storageStatus(job.env.storage);
-  if (status.free !== undefined && status.free < totalBytes) throw new CacheError(quotaMessage(job.name, totalBytes, status));
+  if (status.free !== undefined && status.free < totalBytes) throw new CacheError(quotaMessage(job.name, { needed: totalBytes, kept: 0 }, status));
 }
 
 async function stream(job: Job, reader: StreamReader): Promise<void> {
@@ -299,12 +304,19 @@ async function verify(job: Job): Promise<DownloadMeta> {
 
 /**
  * Decides what stays after a failure. Cancelled or interrupted: the stored chunks are good and kept.
- * Anything else (quota, HTML, wrong size or hash, a broken store): every record of the file goes, so
- * nothing half-written or wrong can be read as valid later.
+ * Out of quota: every stored chunk is good too (each meta update follows its chunk's write, so a
+ * failed write leaves the meta at the last stored chunk): a download keeps them for Resume once
+ * room is made, an import drops them. Anything else (HTML, wrong size or hash, a broken store):
+ * every record of the file goes, so nothing half-written or wrong can be read as valid later.
  */
 async function settleFailure(job: Job, err: unknown): Promise<unknown> {
   if (isAbortError(err) || err instanceof InterruptedError) return err;
-  await deletePrefix(job.env.store, job.keys.prefix).catch(() => undefined);
-  if (!isQuotaError(err)) return err;
-  return new CacheError(quotaMessage(job.name, job.meta.totalBytes, await storageStatus(job.env.storage)));
+  const quota = isQuotaError(err);
+  const keep = quota && job.env.keepPartOnQuota !== false && job.meta.bytesDone > 0;
+  if (!keep) await deletePrefix(job.env.store, job.keys.prefix).catch(() => undefined);
+  if (!quota) return err;
+  const { totalBytes, bytesDone } = job.meta;
+  const figures = { needed: totalBytes !== undefined ? totalBytes - (keep ? bytesDone : 0) : undefined, kept: keep ? bytesDone : 0 };
+  const message = quotaMessage(job.name, figures, await storageStatus(job.env.storage));
+  return keep ? new QuotaError(message) : new CacheError(message);
 }

@@ -109,7 +109,7 @@ export async function putGraph(store: KeyValueStore, id: GraphId, graph: Convert
     await deletePrefix(store, keys.prefix).catch(() => undefined);
     if (!isQuotaError(err)) throw err;
     const needed = graph.files.reduce((n, f) => n + f.bytes.byteLength, 0);
-    throw new CacheError(quotaMessage('the converted model', needed, await storageStatus(options.storage)));
+    throw new CacheError(quotaMessage('the converted model', { needed, kept: 0 }, await storageStatus(options.storage)));
   }
 }
 

@@ -42,5 +42,5 @@ function sourceFetch(source: ByteSource): FetchLike {
  */
 export async function importSource(env: DownloadEnv, target: DownloadTarget, source: ByteSource, options: DownloadOptions): Promise<DownloadMeta> {
   await deletePrefix(env.store, fileKeys(target.url).prefix);
-  return downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1 }, target, options);
+  return downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, target, options);
 }

@@ -5,7 +5,7 @@
  * store and navigator.storage are passed in.
  */
 export { CacheError } from '../errors';
-export { InterruptedError } from './cache-errors';
+export { InterruptedError, QuotaError } from './cache-errors';
 export { chunkedSource, DEFAULT_CHUNK_BYTES, type ChunkLayout } from './chunked-source';
 export { fileNameOf, type DownloadOptions, type DownloadTarget } from './download';
 export {
@@ -18,8 +18,9 @@ export {
   type FileRole, type ModelEntry, type ModelFile, type ModelFormat, type ModelKind, type ModelManifest,
 } from './manifest';
 export { MANIFEST_LIMITS, resolveUrl, validateManifest } from './manifest-validate';
-export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus } from './model-cache';
+export { fileLockName, waitingText, withFileLock, withFileLocks, type FileOperation, type LockManagerLike, type OnWait } from './file-locks';
+export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus, type OnFileWait } from './model-cache';
 export { fetchPack, MAX_MANIFEST_BYTES } from './pack';
-export type { DownloadProgress } from './progress';
+export { waitingProgress, type DownloadProgress } from './progress';
 export { formatBytes, requestPersistence, storageStatus, type PersistenceResult, type StorageManagerLike, type StorageStatus } from './storage-info';
 export { deletePrefix, isQuotaError, memoryStore, QUOTA_ERROR_NAME, type KeyValueStore, type MemoryStore, type MemoryStoreOptions } from './store';

@@ -1,13 +1,15 @@
 import type { ByteSource } from '../checkpoint/byte-source';
 import { CacheError } from '../errors';
 import { chunkedSource, DEFAULT_CHUNK_BYTES } from './chunked-source';
-import { downloadFile, fileNameOf, type DownloadOptions, type DownloadTarget } from './download';
+import { downloadFile, fileNameOf, fitsTarget, type DownloadOptions, type DownloadTarget } from './download';
+import { withFileLock, withFileLocks, type FileOperation, type LockManagerLike } from './file-locks';
 import { deleteGraphsOf, graphSourceOf } from './graph-cache';
 import { globalFetch, type FetchLike } from './http';
 import { importSource } from './import';
 import { FILE_PREFIX, fileKeys, GRAPH_PREFIX } from './keys';
 import type { ModelEntry } from './manifest';
 import { layoutOf, parseMeta, readMeta, type DownloadMeta } from './meta';
+import { waitingProgress, type DownloadProgress } from './progress';
 import { createSharedDownload, type SharedDownload } from './shared-download';
 import type { StorageManagerLike } from './storage-info';
 import { deletePrefix, type KeyValueStore } from './store';
@@ -18,6 +20,8 @@ export interface ModelCacheOptions {
   readonly fetch?: FetchLike;
   /** navigator.storage in the browser: quota checks and messages use it. */
   readonly storage?: StorageManagerLike;
+  /** navigator.locks in the browser: tabs sharing the store take turns per file (file-locks.ts). */
+  readonly locks?: LockManagerLike;
   readonly chunkBytes?: number;
   readonly now?: () => number;
   readonly maxAttempts?: number;
@@ -36,7 +40,12 @@ export interface FileStatus {
   readonly state: 'absent' | 'partial' | 'verified';
   readonly bytesDone: number;
   readonly totalBytes: number | undefined;
+  /** Lowercase hex, once verified. */
+  readonly sha256?: string | undefined;
 }
+
+/** Hears what an operation waits for while another tab (or a generation) holds the file. */
+export type OnFileWait = (url: string, holder: FileOperation | undefined) => void;
 
 /** A model's files taken together, for the panel: one bar per model as well as per file. */
 export interface ModelStatus {
@@ -60,18 +69,25 @@ export interface ModelCache {
   modelStatus(model: ModelEntry): Promise<ModelStatus>;
   /** Every file with records, verified or partial. */
   list(): Promise<FileStatus[]>;
-  /** Removes the file's records and its converted graphs (stopping its download first). */
-  deleteFile(url: string): Promise<void>;
+  /**
+   * Removes the file's records and its converted graphs: stops this tab's download of it first, then
+   * waits for other tabs' downloads and for generations reading it.
+   */
+  deleteFile(url: string, onWait?: OnFileWait): Promise<void>;
   /** Removes every file of the model (weights, config, model.json, ONNX) and their converted graphs. */
-  deleteModel(model: ModelEntry): Promise<void>;
+  deleteModel(model: ModelEntry, onWait?: OnFileWait): Promise<void>;
   /** Removes every file and converted graph this cache wrote. */
-  deleteAll(): Promise<void>;
+  deleteAll(onWait?: OnFileWait): Promise<void>;
+  /** Runs `fn` with the files held for reading (shared): no tab deletes or rewrites them meanwhile. */
+  reading<T>(urls: readonly string[], fn: () => Promise<T>, onWait?: OnFileWait): Promise<T>;
 }
 
 const cachedFileOf = (meta: DownloadMeta): CachedFile => ({ url: meta.url, size: meta.bytesDone, sha256: meta.sha256 ?? '' });
 
 const statusOf = (url: string, meta: DownloadMeta | undefined, size?: number): FileStatus =>
-  meta ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes ?? size } : { url, state: 'absent', bytesDone: 0, totalBytes: size };
+  meta
+    ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes ?? size, sha256: meta.sha256 }
+    : { url, state: 'absent', bytesDone: 0, totalBytes: size };
 
 function summarize(id: string, files: readonly FileStatus[]): ModelStatus {
   const state = files.every((f) => f.state === 'verified') ? 'verified' : files.every((f) => f.state === 'absent') ? 'absent' : 'partial';
@@ -82,7 +98,7 @@ function summarize(id: string, files: readonly FileStatus[]): ModelStatus {
 
 // eslint-disable-next-line max-lines-per-function -- the cache object: each method is a few lines over the shared state
 export function createModelCache(options: ModelCacheOptions): ModelCache {
-  const { store } = options;
+  const { store, locks } = options;
   const inflight = new Map<string, SharedDownload<DownloadMeta>>();
   const env = () => ({
     store,
@@ -97,7 +113,12 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     const running = inflight.get(target.url);
     if (running) return running;
     const done = () => inflight.get(target.url) === started && inflight.delete(target.url);
-    const started = createSharedDownload((signal, onProgress) => downloadFile(env(), target, { signal, onProgress }), target.name ?? fileNameOf(target.url), done);
+    // The lock is taken inside the shared transfer: this tab's callers share it, other tabs wait for it.
+    const run = (signal: AbortSignal, onProgress: (p: DownloadProgress) => void) =>
+      withFileLock(locks, target.url, 'download', () => downloadFile(env(), target, { signal, onProgress }), {
+        signal, onWait: (holder) => onProgress(waitingProgress(target.url, holder)),
+      });
+    const started = createSharedDownload(run, target.name ?? fileNameOf(target.url), done);
     inflight.set(target.url, started);
     started.promise.then(done, done);
     return started;
@@ -109,19 +130,25 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     running?.abort();
     await running?.promise.catch(() => undefined);
   };
-  const deleteFile = async (url: string) => {
+  const deleteFile = async (url: string, onWait?: OnFileWait) => {
     await stop(url);
-    const meta = await readMeta(store, url);
-    if (meta) await deleteGraphsOf(store, graphSourceOf(meta));
-    await deletePrefix(store, fileKeys(url).prefix);
+    await withFileLock(locks, url, 'delete', async () => {
+      const meta = await readMeta(store, url);
+      if (meta) await deleteGraphsOf(store, graphSourceOf(meta));
+      await deletePrefix(store, fileKeys(url).prefix);
+    }, { onWait: (holder) => onWait?.(url, holder) });
   };
   return {
     async download(target, opts = {}) {
+      // A verified file needs no lock: a generation holding it shared may ask for it.
+      const stored = await readMeta(store, target.url);
+      if (stored?.state === 'verified' && fitsTarget(stored, target)) return cachedFileOf(stored);
       return cachedFileOf(await shared(target).join(opts.signal, opts.onProgress));
     },
     async importFile(target, source, opts = {}) {
       await stop(target.url);
-      return cachedFileOf(await importSource(env(), target, source, opts));
+      const onWait = (holder: FileOperation | undefined) => opts.onProgress?.(waitingProgress(target.url, holder));
+      return cachedFileOf(await withFileLock(locks, target.url, 'import', () => importSource(env(), target, source, opts), { onWait, ...(opts.signal ? { signal: opts.signal } : {}) }));
     },
     async open(url) {
       const meta = await readMeta(store, url);
@@ -135,14 +162,17 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     },
     list: () => listFiles(store),
     deleteFile,
-    async deleteModel(model) {
-      for (const file of model.files) await deleteFile(file.url);
+    async deleteModel(model, onWait) {
+      for (const file of model.files) await deleteFile(file.url, onWait);
     },
-    async deleteAll() {
+    async deleteAll(onWait) {
+      // File by file, each under its lock, so no other tab's download or generation loses records
+      // mid-way (a sweep of every file record would).
       await Promise.all([...inflight.keys()].map(stop));
-      await deletePrefix(store, FILE_PREFIX);
+      for (const file of await listFiles(store)) await deleteFile(file.url, onWait);
       await deletePrefix(store, GRAPH_PREFIX);
     },
+    reading: (urls, fn, onWait) => withFileLocks(locks, urls, 'generation', fn, { onWait: (url, holder) => onWait?.(url, holder) }),
   };
 }
 

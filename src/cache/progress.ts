@@ -1,8 +1,15 @@
+import type { FileOperation } from './file-locks';
+
 /** What a download reports, often enough for a progress bar (every `progressIntervalMs`, and at each phase change). */
 export interface DownloadProgress {
   readonly url: string;
-  /** `rehashing`: re-reading the stored part before resuming; `verifying`: checking size and SHA-256. */
-  readonly phase: 'rehashing' | 'downloading' | 'verifying' | 'done';
+  /**
+   * `waiting`: the file is locked by another tab (or a generation), see `waitingFor`; `rehashing`:
+   * re-reading the stored part before resuming; `verifying`: checking size and SHA-256.
+   */
+  readonly phase: 'waiting' | 'rehashing' | 'downloading' | 'verifying' | 'done';
+  /** In the `waiting` phase: what holds the file (undefined when the browser cannot say). */
+  readonly waitingFor?: FileOperation | undefined;
   readonly bytesDone: number;
   /** Undefined when the server does not say (no Content-Length) and the manifest has no size. */
   readonly totalBytes: number | undefined;
@@ -86,3 +93,7 @@ export function progressOf(url: string, phase: DownloadProgress['phase'], bytesD
   const etaSeconds = totalBytes !== undefined && bytesPerSecond > 0 ? Math.max(0, totalBytes - bytesDone) / bytesPerSecond : undefined;
   return { url, phase, bytesDone, totalBytes, fraction, bytesPerSecond, etaSeconds };
 }
+
+/** The report of an operation waiting for another one on the same file (file-locks.ts). */
+export const waitingProgress = (url: string, waitingFor: FileOperation | undefined): DownloadProgress =>
+  ({ url, phase: 'waiting', waitingFor, bytesDone: 0, totalBytes: undefined, fraction: undefined, bytesPerSecond: 0, etaSeconds: undefined });

@@ -16,7 +16,26 @@ export interface KeyValueStore {
 /** What IndexedDB throws when the origin's quota is used up (a DOMException with this name). */
 export const QUOTA_ERROR_NAME = 'QuotaExceededError';
 
-export const isQuotaError = (err: unknown): boolean => err instanceof Error && err.name === QUOTA_ERROR_NAME;
+/** Firefox's name for the same failure in some versions (NS_ERROR_DOM_QUOTA_REACHED). */
+const QUOTA_NAMES = new Set([QUOTA_ERROR_NAME, 'NS_ERROR_DOM_QUOTA_REACHED']);
+/** DOMException's legacy code for QuotaExceededError. */
+const QUOTA_CODE = 22;
+
+/**
+ * Whether a store failure means "the origin's quota is used up", in the shapes browsers give it:
+ * Chromium rejects idb-keyval's `set` with the aborted transaction's error, a `QuotaExceededError`
+ * (a DOMException, its own subclass from Chromium 140, with an empty message; e2e storage.test.ts
+ * sees it under `Storage.overrideQuotaForOrigin`); a wrapper may carry it as `cause`; an abort or
+ * unknown error may only say "quota" in its message (Chromium's blob-backed large values, Safari).
+ */
+export function isQuotaError(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false;
+  const { name, code, message, cause } = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof name === 'string' && QUOTA_NAMES.has(name)) return true;
+  if (code === QUOTA_CODE && name !== undefined) return true;
+  if ((name === 'AbortError' || name === 'UnknownError') && typeof message === 'string' && /quota/i.test(message)) return true;
+  return isQuotaError(cause, depth + 1);
+}
 
 export interface MemoryStoreOptions {
   /** Total bytes the store may hold; a `set` past it throws a QuotaExceededError as IndexedDB does. */

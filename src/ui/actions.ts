@@ -5,7 +5,8 @@ import type { JobEvent, JobRequest } from '../../workers/job-types';
 import { engine } from './engine';
 import { saveToGallery } from './gallery-db';
 import { refreshGallery } from './gallery-actions';
-import type { JobProgress, JobState } from './jobs';
+import { isQuotaError } from '../cache';
+import type { JobProgress, JobState, OutputImage } from './jobs';
 import { outputImages, revokeOutputs } from './outputs';
 import { generationSettings, type StudioSettings } from './settings';
 import { studio, updateJob, updateSettings } from './store';
@@ -26,10 +27,23 @@ export async function connectEngine(): Promise<void> {
 export const randomSeed = (): number => crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1;
 
 function onEvent(id: string, e: JobEvent): void {
-  if (e.type === 'loading' || e.type === 'notice') return updateJob(id, () => ({ message: e.message }));
+  if (e.type === 'loading') return updateJob(id, () => ({ message: e.message }));
+  if (e.type === 'notice') return updateJob(id, (j) => ({ notices: [...(j.notices ?? []), e.message] }));
   if (e.type === 'upscale') return updateJob(id, (j) => (j.progress ? { progress: { ...j.progress, upscale: { tile: e.tile, tiles: e.tiles } } } : {}));
   const progress: JobProgress = { doneSteps: e.doneSteps, totalSteps: e.totalSteps, step: e.step, steps: e.steps, timestep: e.timestep, elapsedMs: e.elapsedMs, losses: e.losses };
   updateJob(id, () => ({ progress, ...(e.preview ? { preview: e.preview } : {}) }));
+}
+
+/** A full quota (or a broken database) costs the gallery entry, not the job: its images stay on the page. */
+async function keepInGallery(job: JobState, images: readonly OutputImage[], modelLabel: string): Promise<void> {
+  try {
+    for (const image of images) {
+      await saveToGallery({ id: crypto.randomUUID(), createdAt: Date.now(), settings: job.settings, modelLabel, png: image.png, ...(image.sr ? { srPng: image.sr.png } : {}) });
+    }
+  } catch (err) {
+    const why = isQuotaError(err) ? 'the browser has no storage left for this site (delete cached models to make room)' : (err as Error).message;
+    updateJob(job.id, (j) => ({ notices: [...(j.notices ?? []), `Not kept in the gallery: ${why}. Download the images now.`] }));
+  }
 }
 
 async function run(job: JobState, request: JobRequest): Promise<void> {
@@ -41,9 +55,7 @@ async function run(job: JobState, request: JobRequest): Promise<void> {
     const images = outputImages(result, job.settings, request.models.source === 'demo');
     updateJob(job.id, () => ({ status: 'done', images, backend: result.backend, modelLabel: result.modelLabel, preview: undefined }));
     studio.setState({ backend: result.backend });
-    for (const image of images) {
-      await saveToGallery({ id: crypto.randomUUID(), createdAt: Date.now(), settings: job.settings, modelLabel: result.modelLabel, png: image.png, ...(image.sr ? { srPng: image.sr.png } : {}) });
-    }
+    await keepInGallery(job, images, result.modelLabel);
     pruneJobs();
     await refreshGallery();
   } catch (err) {

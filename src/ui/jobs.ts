@@ -33,7 +33,10 @@ export interface JobState {
   readonly progress?: JobProgress;
   /** The latest preview (x̂0 every N steps). */
   readonly preview?: Pixels | undefined;
+  /** What the job is doing now (loading, waiting for another tab). */
   readonly message?: string;
+  /** What the job wants the user to know, each once (LPIPS off, a graph not cached, not kept in the gallery). */
+  readonly notices?: readonly string[];
   readonly error?: string;
   readonly images: readonly OutputImage[];
   readonly backend?: Backend;

@@ -10,6 +10,10 @@ const without = <T>(record: Readonly<Record<string, T>>, key: string): Record<st
   return rest;
 };
 
+/** Tabs share the cache: each tells the others when it changed it, and they re-read their panels. */
+const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('clip-diffusion-web/models');
+if (channel) channel.onmessage = () => void refreshModels().catch(() => undefined);
+
 /** Re-reads every model's cache state and the storage estimate. */
 export async function refreshModels(): Promise<void> {
   const api = engine().models();
@@ -36,6 +40,7 @@ async function withModel(id: string, op: () => Promise<void>): Promise<void> {
     updateModels((m) => ({ errors: { ...m.errors, [id]: (err as Error).message } }));
   } finally {
     updateModels((m) => ({ busy: without(m.busy, id), progress: without(m.progress, id) }));
+    channel?.postMessage('changed');
     await refreshModels().catch(() => undefined);
   }
 }
@@ -48,7 +53,7 @@ export const cancelDownload = (id: string): Promise<void> => engine().models().c
 
 export const importModelFile = (id: string, file: File): Promise<void> => withModel(id, () => engine().models().importModelFile(id, file, onProgress));
 
-export const deleteModel = (id: string): Promise<void> => withModel(id, () => engine().models().deleteModel(id));
+export const deleteModel = (id: string): Promise<void> => withModel(id, () => engine().models().deleteModel(id, onProgress));
 
 export async function deleteAllModels(): Promise<void> {
   try {
@@ -57,6 +62,7 @@ export async function deleteAllModels(): Promise<void> {
   } catch (err) {
     updateModels(() => ({ error: (err as Error).message }));
   }
+  channel?.postMessage('changed');
   await refreshModels();
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelCache, memoryStore, type DownloadProgress, type KeyValueStore, type ModelCacheOptions } from '../../src/cache';
+import { createModelCache, memoryStore, QuotaError, type DownloadProgress, type KeyValueStore, type ModelCacheOptions } from '../../src/cache';
+import { memorySource } from '../../src/checkpoint';
 import { expectSameBytes } from './helpers/bytes';
 import { startServer, testBytes, type ServeOptions, type TestServer } from './helpers/server';
 
@@ -175,17 +176,45 @@ describe('download', () => {
     expect(await store.keys()).toEqual([]);
   });
 
-  it('turns a quota error from the store into a CacheError with the figures, keeping nothing', async () => {
+  it('stops at a full quota with the figures, keeps the stored part and resumes it once room is made', async () => {
+    const body = testBytes(SIZE, 21);
+    const srv = await serve({ body, etag: '"q"' });
+    const store = memoryStore({ quotaBytes: 320_000 });
+    await store.set('another model', new Uint8Array(100_000));
+    const storage = { estimate: () => Promise.resolve({ usage: store.usedBytes(), quota: 320_000 }) };
+    const cache = cacheOn(store, { storage: { estimate: () => Promise.resolve({ usage: 0, quota: 10_000_000 }) } });
+    const err = await cache.download({ url: srv.url, sha256: sha256(body) }).catch((e: unknown) => e);
+    // 3 chunks (196,608 bytes) fit beside the other 100 kB; the 4th does not.
+    expect(err).toBeInstanceOf(QuotaError);
+    expect(err).toMatchObject({
+      name: 'CacheError',
+      message: expect.stringMatching(/^not enough storage to cache model\.bin: it needs 103 kB more, and the browser lets this site store 10\.0 MB more \(quota 10\.0 MB, 0 bytes used\), yet it refused to store more\. The 197 kB stored so far are kept: make room, then press Resume.*delete cached models.*persistent storage/),
+    });
+    expect(await cache.status(srv.url)).toMatchObject({ state: 'partial', bytesDone: 3 * CHUNK });
+    expect(await store.keys()).toContain('another model');
+    // Room made (the other model deleted): Resume carries on from byte 196,608.
+    await store.del('another model');
+    const file = await cacheOn(store, { storage }).download({ url: srv.url, sha256: sha256(body) });
+    expect(file.sha256).toBe(sha256(body));
+    expect(srv.requests.map((r) => r.range)).toEqual([undefined, `bytes=${3 * CHUNK}-`]);
+    expectSameBytes(await readAll(cache, srv.url), body);
+  });
+
+  it('refuses up front when the estimate says the file cannot fit, storing nothing', async () => {
     const srv = await serve({ body: testBytes(SIZE) });
-    const store = memoryStore({ quotaBytes: 150_000 });
+    const store = memoryStore();
     const storage = { estimate: () => Promise.resolve({ usage: 140_000, quota: 150_000 }) };
-    const err = await cacheOn(store, { storage: { ...storage, estimate: () => Promise.resolve({ usage: 0, quota: 10_000_000 }) } }).download({ url: srv.url }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'CacheError', message: expect.stringMatching(/not enough storage to cache model\.bin: it needs 300 kB more.*10\.0 MB.*Nothing of it was kept/) });
-    expect(await store.keys()).toEqual([]);
-    expect(store.usedBytes()).toBe(0);
-    // When the estimate already says it cannot fit, it fails before writing anything.
     const early = await cacheOn(store, { storage }).download({ url: srv.url }).catch((e: unknown) => e);
-    expect(early).toMatchObject({ name: 'CacheError', message: expect.stringMatching(/store 10\.0 kB more \(quota 150 kB, 140 kB used\)/) });
+    expect(early).not.toBeInstanceOf(QuotaError);
+    expect(early).toMatchObject({ name: 'CacheError', message: expect.stringMatching(/it needs 300 kB more, and the browser lets this site store 10\.0 kB more \(quota 150 kB, 140 kB used\)\. Nothing of it was kept\./) });
+    expect(await store.keys()).toEqual([]);
+  });
+
+  it('keeps nothing of a dropped file that hits the quota (the user still has the file)', async () => {
+    const store = memoryStore({ quotaBytes: 150_000 });
+    const err = await cacheOn(store).importFile({ url: 'https://example.org/model.bin' }, memorySource(testBytes(SIZE))).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(QuotaError);
+    expect(err).toMatchObject({ name: 'CacheError', message: expect.stringMatching(/not enough storage to cache model\.bin: it needs 300 kB more.*Nothing of it was kept/) });
     expect(await store.keys()).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModelCache, getGraph, memoryStore, putGraph, type ModelEntry } from '../../src/cache';
+import { createModelCache, getGraph, memoryStore, putGraph, type DownloadProgress, type ModelEntry } from '../../src/cache';
 import { memorySource } from '../../src/checkpoint';
 import { expectSameBytes } from './helpers/bytes';
+import { memoryLocks } from './helpers/locks';
 import { startServer, testBytes, type TestServer } from './helpers/server';
 
 const CHUNK = 64 * 1024;
@@ -97,5 +98,59 @@ describe('importing a dropped file', () => {
     const page = new TextEncoder().encode(`<!doctype html><title>Download</title>${' '.repeat(100)}`);
     await expect(cache.importFile({ url }, memorySource(page))).rejects.toThrow(/web page \(HTML\)/);
     expect(await store.keys()).toEqual([]);
+  });
+});
+
+describe('two tabs sharing the store (Web Locks)', () => {
+  const tabs = (store = memoryStore(), locks = memoryLocks()) => {
+    const tab = () => createModelCache({ store, locks, chunkBytes: CHUNK });
+    return [tab(), tab()] as const;
+  };
+
+  it('downloads a file once: the second tab says it waits for the first, then finds it verified', async () => {
+    const body = testBytes(300_000, 41);
+    const server = await serve(body, 10);
+    const [a, b] = tabs();
+    const first = a.download({ url: server.url, sha256: sha256(body) });
+    await new Promise((r) => setTimeout(r, 20));
+    const waits: DownloadProgress[] = [];
+    const second = b.download({ url: server.url }, { onProgress: (p) => p.phase === 'waiting' && waits.push(p) });
+    const [fa, fb] = await Promise.all([first, second]);
+    expect(waits).toMatchObject([{ phase: 'waiting', waitingFor: 'download', url: server.url }]);
+    expect(fa).toEqual(fb);
+    expect(fb.sha256).toBe(sha256(body));
+    expect(server.requests).toHaveLength(1);
+    expectSameBytes(await (await b.open(server.url)).read(0, body.length), body);
+  });
+
+  it('makes a delete wait for a generation reading the file, which reads it whole', async () => {
+    const body = testBytes(200_000, 42);
+    const server = await serve(body);
+    const [a, b] = tabs();
+    await a.download({ url: server.url });
+    const events: string[] = [];
+    let deleted: Promise<unknown> | undefined;
+    await a.reading([server.url], async () => {
+      deleted = b.deleteFile(server.url, (_, holder) => events.push(`delete waits for ${holder}`)).then(() => events.push('deleted'));
+      await new Promise((r) => setTimeout(r, 30));
+      expectSameBytes(await (await a.open(server.url)).read(0, body.length), body);
+      events.push('read');
+    });
+    await deleted;
+    expect(events).toEqual(['delete waits for generation', 'read', 'deleted']);
+    expect((await a.status(server.url)).state).toBe('absent');
+  });
+
+  it('makes a generation wait for a download in another tab', async () => {
+    const body = testBytes(200_000, 43);
+    const server = await serve(body, 10);
+    const [a, b] = tabs();
+    const downloading = a.download({ url: server.url });
+    await new Promise((r) => setTimeout(r, 20));
+    const heard: string[] = [];
+    const state = await b.reading([server.url], async () => (await b.status(server.url)).state, (_, holder) => heard.push(String(holder)));
+    await downloading;
+    expect(heard).toEqual(['download']);
+    expect(state).toBe('verified');
   });
 });

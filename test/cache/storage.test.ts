@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, memoryStore, requestPersistence, storageStatus } from '../../src/cache';
+import { formatBytes, isQuotaError, memoryStore, requestPersistence, storageStatus } from '../../src/cache';
 import { createRateMeter, progressOf } from '../../src/cache/progress';
 
 describe('storage estimate and persistence', () => {
@@ -60,5 +60,34 @@ describe('memoryStore', () => {
     await store.del('c');
     expect(store.usedBytes()).toBe(0);
     expect(await store.keys()).toEqual([]);
+  });
+});
+
+describe('isQuotaError', () => {
+  class QuotaExceededError extends DOMException {
+    constructor() {
+      super('', 'QuotaExceededError');
+    }
+  }
+  const named = (name: string, message = '') => Object.assign(new Error(message), { name });
+
+  it('recognises the shapes browsers reject IndexedDB writes with', () => {
+    // Chromium 156: the aborted transaction's error, a QuotaExceededError subclass with an empty message (e2e storage.test.ts).
+    expect(isQuotaError(new QuotaExceededError())).toBe(true);
+    expect(isQuotaError(new DOMException('The quota has been exceeded.', 'QuotaExceededError'))).toBe(true);
+    expect(isQuotaError(named('NS_ERROR_DOM_QUOTA_REACHED'))).toBe(true);
+    expect(isQuotaError({ name: 'Error', code: 22 })).toBe(true);
+    expect(isQuotaError(named('AbortError', 'Transaction aborted: quota exceeded'))).toBe(true);
+    expect(isQuotaError(named('UnknownError', 'Failed to write blobs (quota)'))).toBe(true);
+    expect(isQuotaError(new Error('idb-keyval set failed', { cause: new QuotaExceededError() }))).toBe(true);
+  });
+
+  it('does not take other failures for a full quota', () => {
+    expect(isQuotaError(named('AbortError', 'download cancelled'))).toBe(false);
+    expect(isQuotaError(new DOMException('Version change transaction was aborted', 'AbortError'))).toBe(false);
+    expect(isQuotaError(new TypeError('quota'))).toBe(false);
+    expect(isQuotaError(null)).toBe(false);
+    expect(isQuotaError('QuotaExceededError')).toBe(false);
+    expect(isQuotaError(new Error('wrapper', { cause: new Error('no') }))).toBe(false);
   });
 });

@@ -16,6 +16,8 @@ export interface ModelServer {
   readonly requests: Map<string, string[]>;
   /** The next full GET of `name` stops after `bytes` bytes (the socket is destroyed). */
   cutOnce(name: string, bytes: number): void;
+  /** The next full GET of `name` is sent in 64 KiB pieces `ms` apart (a slow link, so another tab can join in). */
+  paceOnce(name: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,19 @@ const CORS = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
-function sendRange(req: IncomingMessage, res: ServerResponse, file: HostedFile, cut: number | undefined): void {
+const PIECE = 64 * 1024;
+
+/** Writes `body` in pieces `ms` apart, stopping if the client goes away. */
+function sendPaced(res: ServerResponse, body: Uint8Array, ms: number): void {
+  const next = (at: number) => {
+    if (res.destroyed) return;
+    if (at >= body.byteLength) return void res.end();
+    res.write(body.subarray(at, at + PIECE), () => setTimeout(() => next(at + PIECE), ms));
+  };
+  next(0);
+}
+
+function sendRange(req: IncomingMessage, res: ServerResponse, file: HostedFile, cut: number | undefined, paceMs?: number): void {
   const etag = `"${sha256Hex(file.bytes).slice(0, 16)}"`;
   const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   const ifRange = req.headers['if-range'];
@@ -40,6 +54,7 @@ function sendRange(req: IncomingMessage, res: ServerResponse, file: HostedFile, 
   const headers = { ...CORS, 'Content-Type': file.contentType ?? 'application/octet-stream', 'Content-Length': String(body.byteLength), ETag: etag, 'Accept-Ranges': 'bytes' };
   if (start > 0) res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${file.bytes.byteLength - 1}/${file.bytes.byteLength}` });
   else res.writeHead(200, headers);
+  if (paceMs !== undefined) return sendPaced(res, body, paceMs);
   if (cut === undefined) {
     res.end(body);
     return;
@@ -51,15 +66,17 @@ function sendRange(req: IncomingMessage, res: ServerResponse, file: HostedFile, 
 export async function serveModels(files: readonly HostedFile[]): Promise<ModelServer> {
   const requests = new Map<string, string[]>();
   const cuts = new Map<string, number>();
+  const paces = new Map<string, number>();
   const server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').slice(1));
     if (req.method === 'OPTIONS') return void res.writeHead(204, CORS).end();
     requests.set(name, [...(requests.get(name) ?? []), req.headers.range ?? 'full']);
     const file = files.find((f) => f.name === name);
     if (!file) return void res.writeHead(404, CORS).end('not found');
-    const cut = req.headers.range ? undefined : cuts.get(name);
+    const [cut, pace] = req.headers.range ? [] : [cuts.get(name), paces.get(name)];
     cuts.delete(name);
-    sendRange(req, res, file, cut);
+    paces.delete(name);
+    sendRange(req, res, file, cut, pace);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -67,6 +84,7 @@ export async function serveModels(files: readonly HostedFile[]): Promise<ModelSe
     origin: `http://127.0.0.1:${port}`,
     requests,
     cutOnce: (name, bytes) => void cuts.set(name, bytes),
+    paceOnce: (name, ms) => void paces.set(name, ms),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -42,6 +42,7 @@ export function JobView() {
       {error && <p role="alert">{error}</p>}
       {job ? <StepProgress job={job} /> : <span>Ready</span>}
       {job?.message && <p className="notice">{job.message}</p>}
+      {job?.notices?.map((n) => <p key={n} className="notice">{n}</p>)}
       {job?.error && <p role="alert">{job.error}</p>}
       {job?.preview && job.status === 'running' && <PixelCanvas pixels={job.preview} label={`Preview at step ${job.progress?.doneSteps ?? 0}`} scale={256 / job.preview.width} />}
       {job && <Result job={job} />}

@@ -1,12 +1,13 @@
-import { formatBytes, type ModelStatus } from '../../../cache';
+import { formatBytes, waitingText, type ModelStatus } from '../../../cache';
 import type { ModelProgress } from '../../../../workers/model-service';
 
 const PHASES = { rehashing: 'Checking the stored part', downloading: 'Downloading', verifying: 'Verifying', done: 'Converting' } as const;
 
 const seconds = (s: number): string => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
-/** "Downloading x.pt: 1.20 MB of 2.91 MB (41%), 3.2 MB/s, 1 s left". */
+/** "Downloading x.pt: 1.20 MB of 2.91 MB (41%), 3.2 MB/s, 1 s left"; "x.pt: waiting, downloading in another tab…". */
 export function progressText(p: ModelProgress): string {
+  if (p.phase === 'waiting') return `${p.fileName}: ${waitingText(p.waitingFor)}`;
   const of = p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : '';
   const pct = p.fraction !== undefined ? ` (${Math.floor(p.fraction * 100)}%)` : '';
   const speed = p.bytesPerSecond > 0 ? `, ${formatBytes(p.bytesPerSecond)}/s` : '';
