@@ -118,7 +118,8 @@ describe('the graph cache at a full quota', () => {
         expect.stringMatching(/^The converted graphs were not cached, so they will be built again next time; this job goes on\. \(not enough storage to cache the converted model: it needs [\d.]+ MB more, .*Nothing of it was kept\./),
       ]);
       expect(await graphEntries()).toEqual([]);
-      expect(await page.getByRole('listitem', { name: /^Gallery image: / }).count()).toBe(1);
+      // The gallery saves after Done is shown.
+      await expect.poll(() => page.getByRole('listitem', { name: /^Gallery image: / }).count(), { timeout: 30_000 }).toBe(1);
       // Room made: the next visit builds them once more and caches them.
       await setQuota(full.cdp, undefined);
       await page.reload();
