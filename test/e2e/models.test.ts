@@ -5,7 +5,7 @@ import { torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 import { decodePng } from '../../src/png';
 import { openStudio, serveApp, type Studio } from './browser';
-import { download, fillJob, waitForJob } from './studio-page';
+import { download, fillJob, modelCacheKeys, waitForJob } from './studio-page';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 
 /** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
@@ -42,17 +42,6 @@ const pack = {
   })),
 };
 
-/** Every key of the studio's IndexedDB model cache (idb-keyval's database in workers/idb-store.ts). */
-const cacheKeys = (studio: Studio): Promise<string[]> =>
-  studio.page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-    const open = indexedDB.open('clip-diffusion-web');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const request = open.result.transaction('model-cache').objectStore('model-cache').getAllKeys();
-      request.onsuccess = () => (resolve(request.result.map(String)), open.result.close());
-      request.onerror = () => reject(request.error);
-    };
-  }));
 
 const row = (studio: Studio, label: string) => studio.page.getByRole('listitem', { name: label, exact: true });
 const stateOf = (studio: Studio, label: string) => row(studio, label).getAttribute('data-state');
@@ -105,7 +94,7 @@ describeWithFixtures('models panel with a local model server', () => {
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.textContent()).toMatch(/refused and removed from the cache: .*os/);
     await expect.poll(() => stateOf(studio, 'Hostile file')).toBe('absent');
-    expect((await cacheKeys(studio)).filter((k) => k.includes('hostile.pth'))).toEqual([]);
+    expect((await modelCacheKeys(studio.page)).filter((k) => k.includes('hostile.pth'))).toEqual([]);
   });
 
   it('refuses a web page served instead of the model', async () => {
@@ -114,7 +103,7 @@ describeWithFixtures('models panel with a local model server', () => {
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.textContent()).toContain('answered with a web page (HTML)');
     await expect.poll(() => stateOf(studio, 'Web page')).toBe('absent');
-    expect((await cacheKeys(studio)).filter((k) => k.includes('page.pth'))).toEqual([]);
+    expect((await modelCacheKeys(studio.page)).filter((k) => k.includes('page.pth'))).toEqual([]);
   });
 
   it('offers the drop zone when the URL cannot be fetched, and imports the dropped file', async () => {
@@ -141,7 +130,7 @@ describeWithFixtures('models panel with a local model server', () => {
     expect([sr.width, sr.height]).toEqual([128, 128]);
     expect(sr.text.parameters).toMatch(/Model: Test UNet A \+ Test CLIP \+ Test SwinIR-M, /);
     // The graphs were cached under each checkpoint's digest, so the next visit does not build them again.
-    const entries = async (bytes: Uint8Array) => (await cacheKeys(studio)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(bytes)}`)}/`) && k.endsWith('/entry'));
+    const entries = async (bytes: Uint8Array) => (await modelCacheKeys(studio.page)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(bytes)}`)}/`) && k.endsWith('/entry'));
     expect(await entries(unetA.bytes)).toHaveLength(2);
     expect((await entries(clipJit.bytes)).length).toBeGreaterThanOrEqual(1);
     // Deleting a model deletes its graphs.
@@ -157,7 +146,7 @@ describeWithFixtures('models panel with a local model server', () => {
     expect(await stateOf(studio, 'Test SwinIR-M')).toBe('verified');
     await studio.page.getByRole('button', { name: 'Delete all cached models' }).click();
     await expect.poll(() => stateOf(studio, 'Test SwinIR-M')).toBe('absent');
-    expect(await cacheKeys(studio)).toEqual([]);
+    expect(await modelCacheKeys(studio.page)).toEqual([]);
     expect(await studio.page.getByLabel('Storage').textContent()).toMatch(/Using .* of .* the browser allows/);
     expect(studio.errors).toEqual([]);
   });

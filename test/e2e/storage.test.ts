@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 import { openStudio, serveApp, type Studio } from './browser';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
-import { fillJob, waitForJob } from './studio-page';
+import { fillJob, modelCacheKeys, waitForJob } from './studio-page';
 
 /**
  * The cache under a real quota and with two tabs, in Chromium. `Storage.overrideQuotaForOrigin`
@@ -36,17 +36,6 @@ const pack = {
   ]))),
 };
 
-/** Every record key of the model cache (the IndexedDB store of workers/idb-store.ts). */
-const cacheKeys = (page: Page): Promise<string[]> =>
-  page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-    const open = indexedDB.open('clip-diffusion-web');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const request = open.result.transaction('model-cache').objectStore('model-cache').getAllKeys();
-      request.onsuccess = () => (resolve(request.result.map(String)), open.result.close());
-      request.onerror = () => reject(request.error);
-    };
-  }));
 
 /** SHA-256 of a cached file's chunk records read back in order: the file is intact when it is the served file's. */
 const cachedDigest = (page: Page, url: string): Promise<string> =>
@@ -107,7 +96,7 @@ describe('the graph cache at a full quota', () => {
   it('finishes the job, says once that the graphs were not cached, and caches them once there is room', async () => {
     const full = await openWithQuota(appUrl, 1_000_000);
     const { page } = full.studio;
-    const graphEntries = async () => (await cacheKeys(page)).filter((k) => k.startsWith('graph/') && k.endsWith('/entry'));
+    const graphEntries = async () => (await modelCacheKeys(page)).filter((k) => k.startsWith('graph/') && k.endsWith('/entry'));
     try {
       // The demo pack's graphs are megabytes each; the gallery's PNGs (tens of kB) still fit.
       await fillJob(page, { prompt: 'a full disk', seed: 5, sampling: 'ddim4', upscale: 'M' });
@@ -218,7 +207,7 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
       await expect.poll(() => stateOf(b, 'Test UNet A'), { timeout: 60_000 }).toBe('absent');
       // The other tab's panel hears of the delete.
       await expect.poll(() => stateOf(a, 'Test UNet A'), { timeout: 30_000 }).toBe('absent');
-      const unetKeys = (await cacheKeys(a)).filter((k) => k.includes('unet_A') || k.includes(sha256Hex(unetA.bytes)));
+      const unetKeys = (await modelCacheKeys(a)).filter((k) => k.includes('unet_A') || k.includes(sha256Hex(unetA.bytes)));
       expect(unetKeys).toEqual([]);
       expect(await stateOf(a, 'Test CLIP')).toBe('verified');
       expect(await cachedDigest(a, `${models.origin}/clip_jit.pt`)).toBe(sha256Hex(clipJit.bytes));
