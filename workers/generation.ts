@@ -7,7 +7,7 @@ import type { JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-ty
 import { demoSources } from './model-sources';
 import type { ModelService } from './model-service';
 
-/** The sessions of the models in use: kept between jobs, disposed when the choice changes or the device is lost. */
+/** The sessions of the models in use: kept between jobs, disposed when the choice changes (a lost device ends the worker). */
 interface Held {
   readonly key: string;
   readonly label: string;
@@ -21,7 +21,7 @@ const FULL_SIZE = 256;
 
 const pixels = (r: RenderedImage): Pixels => ({ width: r.image.width, height: r.image.height, rgba: r.rgba });
 
-export async function releaseModels(): Promise<void> {
+async function releaseModels(): Promise<void> {
   const old = held;
   held = undefined;
   await old?.models.dispose();
@@ -47,19 +47,11 @@ function jobEvent(e: GenerationEvent): JobEvent {
 
 const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchIndex: g.batchIndex, ...pixels(g), ...(g.sr ? { sr: pixels(g.sr) } : {}) });
 
-/** A WebGPU device that went away (driver reset, GPU process crash): its sessions are useless now. */
-export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
-
 /** One job: the held models (loading them if needed), generate(), pixels out. */
 export async function runJob(runtime: Runtime, service: ModelService, request: JobRequest, onEvent: (e: JobEvent) => void, signal: CancelSignal): Promise<JobResult> {
   onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
   const { models, label } = await modelsFor(runtime, request, service);
   onEvent({ type: 'loading', message: '' });
-  try {
-    const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
-    return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
-  } catch (err) {
-    if (isDeviceLost(err)) await releaseModels().catch(() => undefined);
-    throw err;
-  }
+  const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
+  return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
 }
