@@ -35,7 +35,8 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
   // Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
   // session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
   const oneSessionAtATime = sources.unet.config.imageSize >= FULL_SIZE;
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime }) };
+  const keepReleasedSessions = runtime.backend.ep === 'webgpu';
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes: cachedGraphBytes(service.store, graphSource), oneSessionAtATime, keepReleasedSessions }) };
   return held;
 }
 

@@ -57,6 +57,12 @@ export interface LoadModelsOptions {
    * do not fit one heap together; the ONNX bytes are kept so a swap only re-creates the session.
    */
   readonly oneSessionAtATime?: boolean;
+  /**
+   * release() keeps the session until dispose(). For WebGPU: onnxruntime-web 1.30 frees a released
+   * session's GPU buffers only once no other session is alive, so re-creating the text encoder each
+   * job would grow GPU memory by its weights every job (measured, docs/ARCHITECTURE.md).
+   */
+  readonly keepReleasedSessions?: boolean;
 }
 
 export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
@@ -92,7 +98,7 @@ function upscalersOf(runtime: Runtime, sources: ModelSources): Partial<Record<'M
 type SessionPool = Pick<LoadedModels, 'session' | 'release' | 'dispose'>;
 
 /** One session per distinct spec, created on first use and kept until released. */
-function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>): SessionPool {
+function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint8Array>, keepReleased: boolean): SessionPool {
   const sessions = new Map<string, Promise<Session>>();
   return {
     session(spec) {
@@ -106,6 +112,7 @@ function keptSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<Uint
       return held;
     },
     async release(spec) {
+      if (keepReleased) return;
       const held = sessions.get(specKey(spec));
       sessions.delete(specKey(spec));
       if (held) await (await held).dispose();
@@ -144,7 +151,7 @@ function swappedSessions(runtime: Runtime, bytes: (spec: GraphSpec) => Promise<U
 export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
   const graphBytes = options.graphBytes ?? defaultGraphBytes;
   const bytes = (spec: GraphSpec) => graphBytes(spec, () => buildGraph(sources, spec));
-  const pool = options.oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes);
+  const pool = options.oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes, options.keepReleasedSessions ?? false);
   const upscalers = upscalersOf(runtime, sources);
   return {
     imageSize: sources.unet.config.imageSize,
