@@ -58,7 +58,7 @@ function deviceHooks(doneSteps: number, device: DeviceWatch): void {
 const modelsApi = {
   configure(options: WorkerOptions): void {
     registry.models ??= createModelService(options);
-    registry.loseDeviceAtStep = options.loseDeviceAtStep;
+    registry.loseDeviceAtStep = options.loseDeviceAtStep ?? registry.loseDeviceAtStep;
   },
   loadModels: (packUrl?: string) => models().load(packUrl),
   modelStatuses: () => models().statuses(),
