@@ -39,7 +39,8 @@ export class AbortError extends EngineError {
 
 /**
  * The WebGPU device onnxruntime runs on went away (driver reset, GPU process crash, destroy()). The
- * worker's onnxruntime cannot make a new device, so the page restarts the worker for the next job.
+ * worker's onnxruntime made its device once and has no supported way to replace it, so the page
+ * restarts the worker for the next job.
  */
 export class DeviceLostError extends EngineError {
   override name = 'DeviceLostError';

@@ -66,7 +66,7 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
       const jobId = crypto.randomUUID();
       const api = engine();
       const job = api.generate(jobId, request, proxy(onProgress)).catch((err: unknown) => {
-        // onnxruntime cannot make a new device in the worker that lost one: the next job gets a fresh worker.
+        // onnxruntime-web makes its device once per worker: after a loss the next job gets a fresh worker.
         if (isDeviceLostError(err)) terminate();
         throw err;
       });
