@@ -42,6 +42,17 @@ export class AbortError extends EngineError {
   override name = 'AbortError';
 }
 
+/**
+ * The WebGPU device onnxruntime runs on went away (driver reset, GPU process crash, destroy()). The
+ * worker's onnxruntime made its device once and has no supported way to replace it, so the page
+ * restarts the worker for the next job.
+ */
+export class DeviceLostError extends EngineError {
+  override name = 'DeviceLostError';
+}
+
+export const isDeviceLostError = (err: unknown): boolean => err instanceof Error && err.name === 'DeviceLostError';
+
 export const isAbortError = (err: unknown): boolean => err instanceof Error && err.name === 'AbortError';
 
 /** An image that cannot be read or used: corrupt, unsupported, or too large. */

@@ -1,5 +1,5 @@
 import { proxy, releaseProxy, type Remote, wrap } from 'comlink';
-import { AbortError } from '../src/errors';
+import { AbortError, isDeviceLostError } from '../src/errors';
 import { createQueue } from '../src/runtime/queue';
 import type { EngineApi } from './engine.worker';
 import type { JobEvent, JobRequest } from './job-types';
@@ -37,7 +37,8 @@ async function withCancel<T>(job: Promise<T>, signal: AbortSignal | undefined, r
 /**
  * The page's handle on the engine worker: started lazily, jobs queued one at a time. An AbortSignal
  * cannot cross to a worker, so the client keeps it, asks the worker to cancel, and terminates the
- * worker if the job does not settle in time (the next job starts a fresh one).
+ * worker if the job does not settle in time (the next job starts a fresh one); a lost GPU device
+ * also ends the worker.
  */
 export function createEngineClient(makeWorker = () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' })) {
   let worker: Worker | undefined;
@@ -64,7 +65,12 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
       signal?.throwIfAborted();
       const jobId = crypto.randomUUID();
       const api = engine();
-      return withCancel(api.generate(jobId, request, proxy(onProgress)), signal, () => void api.cancel(jobId), terminate);
+      const job = api.generate(jobId, request, proxy(onProgress)).catch((err: unknown) => {
+        // onnxruntime-web makes its device once per worker: after a loss the next job gets a fresh worker.
+        if (isDeviceLostError(err)) terminate();
+        throw err;
+      });
+      return withCancel(job, signal, () => void api.cancel(jobId), terminate);
     });
 
   /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */

@@ -1,7 +1,8 @@
 import { expose, transfer } from 'comlink';
 import { createRuntime, type Backend, type OrtModule, type Runtime } from '../src/runtime';
 import { findWebGpuAdapter } from './backend';
-import { isDeviceLost, runJob } from './generation';
+import { asDeviceLost, deviceWatch, type DeviceWatch } from './device-loss';
+import { runJob } from './generation';
 import type { JobEvent, JobRequest, JobResult } from './job-types';
 import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
@@ -12,35 +13,54 @@ const ORT_WASM_URL = `${import.meta.env.BASE_URL}ort/ort-wasm-simd-threaded.asyn
 export interface WorkerOptions {
   /** Test hook (`?chunkKiB=`): smaller cache records, so a cut-off download resumes mid-file. */
   readonly chunkBytes?: number;
+  /** Test hook (`?loseDeviceAtStep=`): the GPU device is destroyed once, when a job reaches this step. */
+  readonly loseDeviceAtStep?: number;
+}
+
+interface Engine {
+  readonly runtime: Runtime;
+  /** The WebGPU device onnxruntime uses, watched for loss. */
+  readonly device: DeviceWatch;
 }
 
 /** The worker's registry: the runtime, made once, the model service and the jobs in flight. */
 const registry = {
-  runtime: undefined as Promise<Runtime> | undefined,
+  engine: undefined as Promise<Engine> | undefined,
   models: undefined as ModelService | undefined,
   jobs: new Map<string, { aborted: boolean }>(),
+  loseDeviceAtStep: undefined as number | undefined,
 };
 
-async function startRuntime(): Promise<Runtime> {
+async function startEngine(): Promise<Engine> {
   watchWasmMemories();
   const ort = (await import(/* @vite-ignore */ new URL(ORT_URL, self.location.origin).href)) as OrtModule;
   const found = await findWebGpuAdapter(self.navigator.gpu);
   // wasm threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
   const threads = self.crossOriginIsolated ? Math.min(4, self.navigator.hardwareConcurrency || 1) : 1;
-  return createRuntime(ort, {
+  const runtime = createRuntime(ort, {
     threads,
     wasmPaths: { wasm: new URL(ORT_WASM_URL, self.location.origin).href },
     ...(found.adapter ? { adapter: found.adapter } : {}),
     ...(found.reason ? { fallbackReason: found.reason } : {}),
   });
+  return { runtime, device: deviceWatch(ort) };
 }
 
-const runtime = (): Promise<Runtime> => (registry.runtime ??= startRuntime());
+const engine = (): Promise<Engine> => (registry.engine ??= startEngine());
 const models = (): ModelService => (registry.models ??= createModelService());
+
+/** After each step: watch the device once onnxruntime has made it; the loss test hook. */
+function deviceHooks(doneSteps: number, device: DeviceWatch): void {
+  void device.attach();
+  if (doneSteps !== registry.loseDeviceAtStep) return;
+  registry.loseDeviceAtStep = undefined;
+  void device.destroy();
+}
 
 const modelsApi = {
   configure(options: WorkerOptions): void {
     registry.models ??= createModelService(options);
+    registry.loseDeviceAtStep = options.loseDeviceAtStep ?? registry.loseDeviceAtStep;
   },
   loadModels: (packUrl?: string) => models().load(packUrl),
   modelStatuses: () => models().statuses(),
@@ -55,19 +75,25 @@ const modelsApi = {
 const api = {
   ...modelsApi,
   async init(): Promise<Backend> {
-    return (await runtime()).backend;
+    return (await engine()).runtime.backend;
   },
 
   async generate(jobId: string, request: JobRequest, onEvent: (e: JobEvent) => void): Promise<JobResult> {
     const job = { aborted: false };
     registry.jobs.set(jobId, job);
     try {
-      const result = await runJob(await runtime(), models(), request, onEvent, job);
+      const { runtime, device } = await engine();
+      await device.attach();
+      const events = (e: JobEvent) => {
+        onEvent(e);
+        if (e.type === 'step') deviceHooks(e.doneSteps, device);
+      };
+      // The job ends as soon as the device is lost, even if onnxruntime's pending GPU work never settles.
+      const result = await Promise.race([runJob(runtime, models(), request, events, job), device.lost]);
       return transfer(result, result.images.flatMap((i) => [i.rgba.buffer, ...(i.sr ? [i.sr.rgba.buffer] : [])]));
     } catch (err) {
-      // A lost WebGPU device: the next job starts a fresh runtime (and device) and recreates the sessions.
-      if (isDeviceLost(err)) registry.runtime = undefined;
-      throw err;
+      // A lost device leaves this worker's onnxruntime unusable: the client restarts the worker on DeviceLostError.
+      throw asDeviceLost(err);
     } finally {
       registry.jobs.delete(jobId);
     }

@@ -1,5 +1,5 @@
 import type { CancelSignal } from '../src/errors';
-import { generate, loadModels, loadPackModels, parseModelJson, type GeneratedImage, type GenerationEvent, type LoadedModels, type RenderedImage } from '../src/pipeline';
+import { generate, loadModels, loadPackModels, parseModelJson, type GeneratedImage, type GenerationEvent, type LoadedModels, type PoolOptions, type RenderedImage } from '../src/pipeline';
 import type { Runtime } from '../src/runtime';
 import { cachedSources } from './cached-sources';
 import { cachedGraphBytes } from './graph-bytes';
@@ -8,7 +8,7 @@ import { demoSources } from './model-sources';
 import type { ModelService } from './model-service';
 import { isPackChoice, packSources } from './pack-sources';
 
-/** The sessions of the models in use: kept between jobs, disposed when the choice changes or the device is lost. */
+/** The sessions of the models in use: kept between jobs, disposed when the choice changes (a lost device ends the worker). */
 interface Held {
   readonly key: string;
   readonly label: string;
@@ -25,21 +25,24 @@ const FULL_SIZE = 256;
 
 const pixels = (r: RenderedImage): Pixels => ({ width: r.image.width, height: r.image.height, rgba: r.rgba });
 
-export async function releaseModels(): Promise<void> {
+async function releaseModels(): Promise<void> {
   const old = held;
   held = undefined;
   await old?.models.dispose();
 }
 
-// Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): hold one
-// session at a time for them, as `cli sample` does for real checkpoints; small ones keep all.
-const oneAtATime = (imageSize: number): boolean => imageSize >= FULL_SIZE;
+/**
+ * Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): they hold
+ * one session at a time, as `cli sample` does for real checkpoints; small ones keep all. On WebGPU a
+ * released session is kept until the models change (LoadModelsOptions.keepReleasedSessions).
+ */
+const poolOptions = (runtime: Runtime, imageSize: number): PoolOptions => ({ oneSessionAtATime: imageSize >= FULL_SIZE, keepReleasedSessions: runtime.backend.ep === 'webgpu' });
 
 /** A pack's converted graphs (their downloaded bytes, nothing built or cached again). */
 async function packModelsFor(runtime: Runtime, choice: CachedChoice, service: ModelService): Promise<Omit<Held, 'key'>> {
   const { pack, label } = await packSources(service, choice);
   const { imageSize } = parseModelJson(pack.unet.modelJson, 'unet', pack.unet.label).config;
-  return { label, models: await loadPackModels(runtime, pack, { oneSessionAtATime: oneAtATime(imageSize) }) };
+  return { label, models: await loadPackModels(runtime, pack, poolOptions(runtime, imageSize)) };
 }
 
 async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelService): Promise<Held> {
@@ -53,7 +56,7 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
   }
   const { sources, label, graphSource } = choice.source === 'demo' ? demoSources() : await cachedSources(service, choice);
   const graphBytes = cachedGraphBytes(service.store, graphSource, { storage: self.navigator.storage, onSkipped: (err) => notice(graphSkipped(err)) });
-  held = { key, label, models: loadModels(runtime, sources, { graphBytes, oneSessionAtATime: oneAtATime(sources.unet.config.imageSize) }) };
+  held = { key, label, models: loadModels(runtime, sources, { graphBytes, ...poolOptions(runtime, sources.unet.config.imageSize) }) };
   return held;
 }
 
@@ -64,9 +67,6 @@ function jobEvent(e: GenerationEvent): JobEvent {
 }
 
 const jobImage = (g: GeneratedImage): JobImage => ({ sample: g.sample, batchIndex: g.batchIndex, ...pixels(g), ...(g.sr ? { sr: pixels(g.sr) } : {}) });
-
-/** A WebGPU device that went away (driver reset, GPU process crash): its sessions are useless now. */
-export const isDeviceLost = (err: unknown): boolean => err instanceof Error && /device (is |was )?lost|GPUDevice.*(lost|destroyed)|DXGI_ERROR_DEVICE/i.test(err.message);
 
 const graphSkipped = (err: Error): string =>
   `The converted graphs were not cached, so they will be built again next time; this job goes on. (${err.message.replace(/\.$/, '')}.)`;
@@ -102,11 +102,6 @@ async function runHeld(runtime: Runtime, service: ModelService, request: JobRequ
   onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
   const { models, label } = await modelsFor(runtime, request, service);
   onEvent({ type: 'loading', message: '' });
-  try {
-    const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
-    return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
-  } catch (err) {
-    if (isDeviceLost(err)) await releaseModels().catch(() => undefined);
-    throw err;
-  }
+  const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
+  return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
 }

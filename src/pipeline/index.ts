@@ -9,7 +9,7 @@ export { sessionSwap, type SessionSwap, type SessionSwapHooks } from './session-
 export { prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type SampleImageOptions } from './job';
 export {
   buildGraph, defaultGraphBytes, loadModels, specKey,
-  type GraphBytes, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type RunSession,
+  type GraphBytes, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type PoolOptions, type RunSession,
 } from './models';
 export type { GeneratedImage, GenerationEvent, NoticeEvent, RenderedImage, StepLosses, StepProgress, UpscaleProgressEvent } from './progress';
 export {

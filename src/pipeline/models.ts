@@ -60,6 +60,12 @@ export interface LoadModelsOptions {
    * do not fit one heap together; the ONNX bytes are kept so a swap only re-creates the session.
    */
   readonly oneSessionAtATime?: boolean;
+  /**
+   * release() keeps the session until dispose(). For WebGPU: onnxruntime-web 1.30 frees a released
+   * session's GPU buffers only once no other session is alive, so re-creating the text encoder each
+   * job would grow GPU memory by its weights every job (measured, docs/ARCHITECTURE.md).
+   */
+  readonly keepReleasedSessions?: boolean;
 }
 
 export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
@@ -100,7 +106,7 @@ export interface SessionPool<S extends object = GraphSpec> {
 }
 
 /** One session per distinct spec, created on first use and kept until released. */
-function keptSessions<S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>): SessionPool<S> {
+function keptSessions<S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>, keepReleased: boolean): SessionPool<S> {
   const sessions = new Map<string, Promise<Session>>();
   return {
     session(spec) {
@@ -114,6 +120,7 @@ function keptSessions<S extends object>(runtime: Runtime, bytes: (spec: S) => Pr
       return held;
     },
     async release(spec) {
+      if (keepReleased) return;
       const held = sessions.get(specKey(spec));
       sessions.delete(specKey(spec));
       if (held) await (await held).dispose();
@@ -148,15 +155,18 @@ function swappedSessions<S extends object>(runtime: Runtime, bytes: (spec: S) =>
   };
 }
 
+/** How sessions are held: see LoadModelsOptions. */
+export type PoolOptions = Pick<LoadModelsOptions, 'oneSessionAtATime' | 'keepReleasedSessions'>;
+
 /** One session per distinct spec (or one at a time, see LoadModelsOptions.oneSessionAtATime). */
-export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>, oneSessionAtATime = false): SessionPool<S> =>
-  (oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes));
+export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>, options: PoolOptions = {}): SessionPool<S> =>
+  (options.oneSessionAtATime ? swappedSessions(runtime, bytes) : keptSessions(runtime, bytes, options.keepReleasedSessions ?? false));
 
 /** LoadedModels over a runtime: one session per distinct spec, created on first use (or one at a time, see options). */
 export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
   const graphBytes = options.graphBytes ?? defaultGraphBytes;
   const bytes = (spec: GraphSpec) => graphBytes(spec, () => buildGraph(sources, spec));
-  const pool = sessionPool(runtime, bytes, options.oneSessionAtATime);
+  const pool = sessionPool(runtime, bytes, options);
   const upscalers = upscalersOf(runtime, sources);
   return {
     imageSize: sources.unet.config.imageSize,

@@ -26,6 +26,8 @@ export async function loadModels(params: URLSearchParams): Promise<void> {
   const api = engine().models();
   const chunkKiB = Number(params.get('chunkKiB'));
   if (chunkKiB > 0) await api.configure({ chunkBytes: chunkKiB * 1024 });
+  const loseDeviceAtStep = Number(params.get('loseDeviceAtStep'));
+  if (loseDeviceAtStep > 0) await api.configure({ loseDeviceAtStep });
   const view = await api.loadModels(params.get('pack') ?? undefined);
   updateModels(() => ({ manifest: view.manifest, packError: view.packError }));
   await refreshModels();

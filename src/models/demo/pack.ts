@@ -22,9 +22,13 @@ export const DEMO_CLIP: ClipArchitecture = {
   contextLength: 77, vocabSize: 49408, textWidth: 64, textHeads: 1, textLayers: 2, activation: 'quick_gelu', layerNormEps: 1e-5,
 };
 
-/** SwinIR real-SR in the fixtures' M miniature (two stages of two blocks, width 24, 1conv). */
+/**
+ * SwinIR real-SR in the fixtures' M miniature (two stages of two blocks, width 24, 1conv), with 16
+ * upsampler features instead of 64: its convolutions at 4× size were most of a demo upscale's time
+ * (about 85 of 90 s on SwiftShader's software WebGPU).
+ */
 const DEMO_SWINIR: SwinIRConfig = {
-  inChans: 3, embedDim: 24, depths: [2, 2], numHeads: [2, 2], windowSize: 8, mlpHidden: 48, shifted: [[false, true], [false, true]], resiConnection: '1conv', numFeat: 64, upscale: 4,
+  inChans: 3, embedDim: 24, depths: [2, 2], numHeads: [2, 2], windowSize: 8, mlpHidden: 48, shifted: [[false, true], [false, true]], resiConnection: '1conv', numFeat: 16, upscale: 4,
 };
 
 const BLOCK: readonly [string, (w: number) => number[]][] = [

@@ -4,7 +4,7 @@ import { createClipTokenizer, CONTEXT_LENGTH } from '../../models/clip/index';
 import { buildPromptCutoutGraph } from '../../models/guidance/index';
 import { createSwinIRUpscaler, type SwinIRUpscaler } from '../../models/swinir/index';
 import type { Runtime } from '../../runtime';
-import { sessionPool, type GraphSpec, type LoadedModels, type RunSession } from '../models';
+import { sessionPool, type GraphSpec, type PoolOptions, type LoadedModels, type RunSession } from '../models';
 import type { GenerationSettings } from '../settings';
 import { parseModelJson, type ClipJson, type GraphEntry, type UnetJson } from './model-json';
 import { imagePromptSession, paddedTargets } from './pack-sessions';
@@ -26,9 +26,7 @@ export interface PackSources {
   readonly swinir?: Partial<Record<'M' | 'L', PackModel>>;
 }
 
-export interface LoadPackOptions {
-  readonly oneSessionAtATime?: boolean;
-}
+export type LoadPackOptions = PoolOptions;
 
 /** The pack's graphs by key: GraphSpecs (the guidance one at the pack's fixed sizes) and the image encoder. */
 type PackGraph = GraphSpec | { readonly kind: 'clip_image' };
@@ -126,7 +124,7 @@ function parsePack(pack: PackSources): { unet: UnetJson; clip: ClipJson } {
 export async function loadPackModels(runtime: Runtime, pack: PackSources, options: LoadPackOptions = {}): Promise<LoadedModels> {
   const { unet, clip } = parsePack(pack);
   const upscalers = await upscalersOf(runtime, pack);
-  const pool = sessionPool(runtime, graphBytes(pack, unet, clip), options.oneSessionAtATime);
+  const pool = sessionPool(runtime, graphBytes(pack, unet, clip), options);
   const encoderBatch = clip.image?.inputs.get('image')?.[0] ?? 1;
   const session = async (spec: GraphSpec): Promise<RunSession> => {
     if (spec.kind === 'guidance') return paddedTargets(await pool.session(guidanceGraphFor(clip, spec)), clip.guidance.targets);
