@@ -32,11 +32,16 @@ async function releaseModels(): Promise<void> {
 }
 
 /**
- * Full-size models' graphs do not fit one wasm heap together (pipeline bench sample-step): they hold
- * one session at a time, as `cli sample` does for real checkpoints; small ones keep all. On WebGPU a
- * released session is kept until the models change (LoadModelsOptions.keepReleasedSessions).
+ * On wasm, full-size models' graphs do not fit one heap together (pipeline bench sample-step): they
+ * hold one session at a time, as `cli sample` does for real checkpoints; small ones keep all. On
+ * WebGPU weights and activations live in GPU buffers, and onnxruntime-web frees a released session's
+ * buffers only once no other session lives (SwinIR's stays), so swapping would pile up weights:
+ * every session is kept until the models change (LoadModelsOptions.keepReleasedSessions).
  */
-const poolOptions = (runtime: Runtime, imageSize: number): PoolOptions => ({ oneSessionAtATime: imageSize >= FULL_SIZE, keepReleasedSessions: runtime.backend.ep === 'webgpu' });
+function poolOptions(runtime: Runtime, imageSize: number): PoolOptions {
+  const webgpu = runtime.backend.ep === 'webgpu';
+  return { oneSessionAtATime: !webgpu && imageSize >= FULL_SIZE, keepReleasedSessions: webgpu };
+}
 
 /** A pack's converted graphs (their downloaded bytes, nothing built or cached again). */
 async function packModelsFor(runtime: Runtime, choice: CachedChoice, service: ModelService): Promise<Omit<Held, 'key'>> {
