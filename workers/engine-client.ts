@@ -34,6 +34,38 @@ async function withCancel<T>(job: Promise<T>, signal: AbortSignal | undefined, r
   }
 }
 
+type SetUp = (api: Remote<EngineApi>) => Promise<void>;
+
+/** The worker, started and set up on first use; terminate() drops it and the next use starts a fresh one. */
+function workerHandle(makeWorker: () => Worker) {
+  let worker: Worker | undefined;
+  let remote: Remote<EngineApi> | undefined;
+  let setUp: SetUp | undefined;
+  let ready: Promise<void> = Promise.resolve();
+  return {
+    async engine(): Promise<Remote<EngineApi>> {
+      if (!remote) {
+        worker = makeWorker();
+        remote = wrap<EngineApi>(worker);
+        ready = setUp ? setUp(remote) : Promise.resolve();
+      }
+      const api = remote;
+      await ready;
+      return api;
+    },
+    terminate(): void {
+      remote?.[releaseProxy]();
+      worker?.terminate();
+      worker = undefined;
+      remote = undefined;
+    },
+    onStart(setUpWorker: SetUp): void {
+      setUp = setUpWorker;
+      if (remote) ready = setUpWorker(remote);
+    },
+  };
+}
+
 /**
  * The page's handle on the engine worker: started lazily, jobs queued one at a time. An AbortSignal
  * cannot cross to a worker, so the client keeps it, asks the worker to cancel, and terminates the
@@ -41,40 +73,31 @@ async function withCancel<T>(job: Promise<T>, signal: AbortSignal | undefined, r
  * also ends the worker.
  */
 export function createEngineClient(makeWorker = () => new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' })) {
-  let worker: Worker | undefined;
-  let remote: Remote<EngineApi> | undefined;
+  const handle = workerHandle(makeWorker);
   const queue = createQueue();
 
-  const engine = (): Remote<EngineApi> => {
-    if (!remote) {
-      worker = makeWorker();
-      remote = wrap<EngineApi>(worker);
-    }
-    return remote;
-  };
-
-  const terminate = () => {
-    remote?.[releaseProxy]();
-    worker?.terminate();
-    worker = undefined;
-    remote = undefined;
-  };
-
   const generate = (request: JobRequest, onProgress: (e: JobEvent) => void, signal?: AbortSignal) =>
-    queue(() => {
+    queue(async () => {
       signal?.throwIfAborted();
       const jobId = crypto.randomUUID();
-      const api = engine();
+      const api = await handle.engine();
+      // onnxruntime-web makes its device once per worker: after a loss the next job gets a fresh worker.
       const job = api.generate(jobId, request, proxy(onProgress)).catch((err: unknown) => {
-        // onnxruntime-web makes its device once per worker: after a loss the next job gets a fresh worker.
-        if (isDeviceLostError(err)) terminate();
+        if (isDeviceLostError(err)) handle.terminate();
         throw err;
       });
-      return withCancel(job, signal, () => void api.cancel(jobId), terminate);
+      return withCancel(job, signal, () => void api.cancel(jobId), handle.terminate);
     });
 
-  /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
-  const models = (): Remote<EngineApi> => engine();
-
-  return { init: () => engine().init(), generate, models };
+  return {
+    init: async () => (await handle.engine()).init(),
+    generate,
+    /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
+    models: handle.engine,
+    /** What every worker is told first (the pack's manifest, test hooks): now, and after each restart. */
+    async onStart(setUp: SetUp): Promise<void> {
+      handle.onStart(setUp);
+      await handle.engine();
+    },
+  };
 }

@@ -16,20 +16,25 @@ if (channel) channel.onmessage = () => void refreshModels().catch(() => undefine
 
 /** Re-reads every model's cache state and the storage estimate. */
 export async function refreshModels(): Promise<void> {
-  const api = engine().models();
+  const api = await engine().models();
   const [statuses, storage] = await Promise.all([api.modelStatuses(), api.storage()]);
   updateModels(() => ({ statuses: Object.fromEntries(statuses.map((s) => [s.id, s])), storage }));
 }
 
-/** Loads the manifest (the `?pack=` URL's, else the built-in one) and the cache state. */
+/**
+ * Loads the manifest (the `?pack=` URL's, else the built-in one) and the cache state; a worker
+ * started later (after a lost device) is set up the same way. `?loseDeviceAtStep=` fires once.
+ */
 export async function loadModels(params: URLSearchParams): Promise<void> {
-  const api = engine().models();
   const chunkKiB = Number(params.get('chunkKiB'));
-  if (chunkKiB > 0) await api.configure({ chunkBytes: chunkKiB * 1024 });
-  const loseDeviceAtStep = Number(params.get('loseDeviceAtStep'));
-  if (loseDeviceAtStep > 0) await api.configure({ loseDeviceAtStep });
-  const view = await api.loadModels(params.get('pack') ?? undefined);
-  updateModels(() => ({ manifest: view.manifest, packError: view.packError }));
+  let loseDeviceAtStep = Number(params.get('loseDeviceAtStep'));
+  await engine().onStart(async (api) => {
+    if (chunkKiB > 0) await api.configure({ chunkBytes: chunkKiB * 1024 });
+    if (loseDeviceAtStep > 0) await api.configure({ loseDeviceAtStep });
+    loseDeviceAtStep = 0;
+    const view = await api.loadModels(params.get('pack') ?? undefined);
+    updateModels(() => ({ manifest: view.manifest, packError: view.packError }));
+  });
   await refreshModels();
 }
 
@@ -49,17 +54,17 @@ async function withModel(id: string, op: () => Promise<void>): Promise<void> {
 
 const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: { ...m.progress, [p.modelId]: p } })));
 
-export const downloadModel = (id: string): Promise<void> => withModel(id, () => engine().models().downloadModel(id, onProgress));
+export const downloadModel = (id: string): Promise<void> => withModel(id, async () => (await engine().models()).downloadModel(id, onProgress));
 
-export const cancelDownload = (id: string): Promise<void> => engine().models().cancelDownload(id);
+export const cancelDownload = async (id: string): Promise<void> => (await engine().models()).cancelDownload(id);
 
-export const importModelFile = (id: string, file: File): Promise<void> => withModel(id, () => engine().models().importModelFile(id, file, onProgress));
+export const importModelFile = (id: string, file: File): Promise<void> => withModel(id, async () => (await engine().models()).importModelFile(id, file, onProgress));
 
-export const deleteModel = (id: string): Promise<void> => withModel(id, () => engine().models().deleteModel(id, onProgress));
+export const deleteModel = (id: string): Promise<void> => withModel(id, async () => (await engine().models()).deleteModel(id, onProgress));
 
 export async function deleteAllModels(): Promise<void> {
   try {
-    await engine().models().deleteAllModels();
+    await (await engine().models()).deleteAllModels();
     updateModels(() => ({ error: undefined, errors: {} }));
   } catch (err) {
     updateModels(() => ({ error: (err as Error).message }));
