@@ -32,7 +32,7 @@ const NOTES = [
   `demo settings: ddim8, skip 2 (6 steps), cutn 4 × 1 batch, preview every 2, upscale off, 64² demo pack. Full-size settings: ${FULL_SIZE_JOB.sampling}, skip ${FULL_SIZE_JOB.skipTimesteps} (2 steps), cutn ${FULL_SIZE_JOB.cutn} × ${FULL_SIZE_JOB.cutnBatches} batch, one image, preview every step, seed-default guidance scales; the cold visit stops at its first preview with upscale off; the cached visit runs to the end with upscale M (SwinIR-M only runs after the last step, so the step figures are those of upscale off) and SwinIR-M ×4 is timed from the last step to Done (graph build, session, the 256² image as the seed runs it, PNG encoding).`,
   'The worker holds one session at a time for full-size models (workers/generation.ts: the UNet, its VJP graph and the ViT-B/16 guidance graph do not fit one 4 GiB wasm heap together), so each step creates its sessions again.',
   'Chromium RSS: the sum over every process the bench launched, and the largest single process (the renderer holding the page, its engine worker and the wasm heap), sampled every second.',
-  'Full-size figures take minutes on 2 cores; the machine was shared with other engineers running browser tests (contention: see loadAverageAtStart).',
+  'Full-size figures take minutes on 2 cores; loadAverageAtStart says how busy the machine was when the run began (the committed run was taken with nothing else running).',
 ];
 
 const bench: Benchmark = {
