@@ -1,21 +1,13 @@
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../src/png';
 import { SEED_DEFAULTS } from '../../src/ui/settings';
 import { urlWithSettings } from '../../src/ui/url-settings';
-import { openStudio, serveApp, type Studio } from './browser';
+import { openStudio, type Studio } from './browser';
+import { servedApp } from './served-app';
 import { download, dropFile, fillJob, waitForJob } from './studio-page';
 import { measureWorker } from './worker-memory';
 
-let server: PreviewServer;
-let url: string;
-
-beforeAll(async () => {
-  ({ server, url } = await serveApp());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = servedApp();
 
 const modes = [
   { name: 'with a WebGPU adapter', webgpu: true, ep: 'webgpu', backendText: /^WebGPU \(google swiftshader, software fallback adapter\)$/ },
@@ -27,7 +19,7 @@ const modes = [
 // test); webgpu-grad.test.ts checks that every op of the gradient graphs stays on the WebGPU EP.
 for (const mode of modes) {
   it(`studio in Chromium ${mode.name} reports the ${mode.ep} backend and the demo pack`, async () => {
-    const studio = await openStudio(url, { webgpu: mode.webgpu });
+    const studio = await openStudio(app.url, { webgpu: mode.webgpu });
     try {
       const backend = studio.page.getByRole('status', { name: 'Backend' });
       await expect.poll(() => backend.getAttribute('data-ep'), { timeout: 60_000 }).toBe(mode.ep);
@@ -44,7 +36,7 @@ for (const mode of modes) {
 describe('the studio on wasm with the demo pack', () => {
   let studio: Studio;
   beforeAll(async () => {
-    studio = await openStudio(url, { webgpu: false });
+    studio = await openStudio(app.url, { webgpu: false });
   });
   afterAll(async () => {
     await studio?.close();
@@ -152,7 +144,7 @@ describe('the studio on wasm with the demo pack', () => {
     const { page } = studio;
     const settings = { ...SEED_DEFAULTS, prompts: [{ text: 'shared by link', weight: 1 }, { text: 'fog', weight: -0.5 }], seed: 777, cutn: 12 };
     await page.goto('about:blank');
-    await page.goto(urlWithSettings(url, settings));
+    await page.goto(urlWithSettings(app.url, settings));
     await page.getByText('Settings loaded from the link').waitFor();
     expect(await page.getByLabel('Prompt', { exact: true }).inputValue()).toBe('shared by link');
     expect(await page.getByLabel('Prompt 2', { exact: true }).inputValue()).toBe('fog');

@@ -1,23 +1,15 @@
-import type { PreviewServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodePng } from '../../src/png';
-import { openStudio, serveApp } from './browser';
+import { openStudio } from './browser';
+import { servedApp } from './served-app';
 import { download, fillJob, waitForJob } from './studio-page';
 
-let server: PreviewServer;
-let url: string;
-
-beforeAll(async () => {
-  ({ server, url } = await serveApp());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = servedApp();
 
 // `?loseDeviceAtStep=1` makes the worker destroy onnxruntime's GPUDevice when a job reaches step 1,
 // as a driver reset or GPU process crash would; the UNet runs of step 2 then meet a dead device.
 it('a GPU device lost mid-job ends the job with a clear message, and the next job runs on a fresh device', async () => {
-  const studio = await openStudio(`${url}?loseDeviceAtStep=1`, { webgpu: true });
+  const studio = await openStudio(`${app.url}?loseDeviceAtStep=1`, { webgpu: true });
   try {
     const { page } = studio;
     const backend = page.getByRole('status', { name: 'Backend' });

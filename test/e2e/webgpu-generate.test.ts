@@ -1,18 +1,10 @@
-import type { PreviewServer } from 'vite';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodePng } from '../../src/png';
-import { openStudio, serveApp } from './browser';
+import { openStudio } from './browser';
+import { servedApp } from './served-app';
 import { download, fillJob, waitForJob } from './studio-page';
 
-let server: PreviewServer;
-let url: string;
-
-beforeAll(async () => {
-  ({ server, url } = await serveApp());
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = servedApp();
 
 /** Two guided DDIM steps, 4 cutouts, SwinIR-M: about 2 minutes on SwiftShader's software WebGPU (2 cores). */
 const JOB = { prompt: 'a lighthouse in the fog', seed: 11, sampling: 'ddim4', skip: 2, upscale: 'M' } as const;
@@ -25,7 +17,7 @@ interface Result {
 }
 
 async function generateIn(webgpu: boolean): Promise<Result> {
-  const studio = await openStudio(url, { webgpu });
+  const studio = await openStudio(app.url, { webgpu });
   try {
     const { page } = studio;
     const backend = page.getByRole('status', { name: 'Backend' });
