@@ -5,7 +5,7 @@ import { torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 import { decodePng } from '../../src/png';
 import { openStudio, serveApp, type Studio } from './browser';
-import { download, fillJob, modelCacheKeys, waitForJob } from './studio-page';
+import { download, downloadModel, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 
 /** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
@@ -43,8 +43,6 @@ const pack = {
 };
 
 
-const row = (studio: Studio, label: string) => studio.page.getByRole('listitem', { name: label, exact: true });
-const stateOf = (studio: Studio, label: string) => row(studio, label).getAttribute('data-state');
 
 describeWithFixtures('models panel with a local model server', () => {
   let studio: Studio;
@@ -52,7 +50,7 @@ describeWithFixtures('models panel with a local model server', () => {
     ({ server: app, url: appUrl } = await serveApp());
     models = await serveModels([swinirM, hostile, webPage, unetA, unetYaml, clipJit, bpe, pack]);
     studio = await openStudio(`${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`, { webgpu: false });
-    await row(studio, 'Test SwinIR-M').waitFor();
+    await modelRow(studio.page, 'Test SwinIR-M').waitFor();
   });
   afterAll(async () => {
     await studio?.close();
@@ -62,15 +60,15 @@ describeWithFixtures('models panel with a local model server', () => {
 
   it('lists the pack with sizes and digests', async () => {
     expect(await studio.page.getByRole('heading', { name: 'Models: Test models' }).count()).toBe(1);
-    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain(`${swinirM.bytes.byteLength.toLocaleString('en')} bytes`);
-    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain(sha256Hex(swinirM.bytes));
+    expect(await modelRow(studio.page, 'Test SwinIR-M').textContent()).toContain(`${swinirM.bytes.byteLength.toLocaleString('en')} bytes`);
+    expect(await modelRow(studio.page, 'Test SwinIR-M').textContent()).toContain(sha256Hex(swinirM.bytes));
   });
 
   it('resumes a download cut off midway with Range and verifies it', async () => {
     models.cutOnce('swinir_M.pth', 1_500_000);
     await studio.page.getByRole('button', { name: 'Download Test SwinIR-M' }).click();
-    await expect.poll(() => stateOf(studio, 'Test SwinIR-M'), { timeout: 120_000 }).toBe('verified');
-    await expect.poll(() => row(studio, 'Test SwinIR-M').getByRole('button', { name: /^Download/ }).isDisabled()).toBe(true);
+    await expect.poll(() => modelState(studio.page, 'Test SwinIR-M'), { timeout: 120_000 }).toBe('verified');
+    await expect.poll(() => modelRow(studio.page, 'Test SwinIR-M').getByRole('button', { name: /^Download/ }).isDisabled()).toBe(true);
     const seen = models.requests.get('swinir_M.pth')!;
     expect(seen[0]).toBe('full');
     expect(seen).toHaveLength(2);
@@ -78,48 +76,45 @@ describeWithFixtures('models panel with a local model server', () => {
     expect(resumedAt).toBeGreaterThan(0);
     expect(resumedAt % CHUNK).toBe(0);
     expect(resumedAt).toBeLessThanOrEqual(1_500_000);
-    expect(await row(studio, 'Test SwinIR-M').textContent()).toContain('Cached and verified');
+    expect(await modelRow(studio.page, 'Test SwinIR-M').textContent()).toContain('Cached and verified');
   });
 
   it('does not download again after a reload', async () => {
     const before = models.requests.get('swinir_M.pth')!.length;
     await studio.page.reload();
-    await expect.poll(() => stateOf(studio, 'Test SwinIR-M'), { timeout: 30_000 }).toBe('verified');
+    await expect.poll(() => modelState(studio.page, 'Test SwinIR-M'), { timeout: 30_000 }).toBe('verified');
     expect(models.requests.get('swinir_M.pth')).toHaveLength(before);
   });
 
   it('refuses a hostile checkpoint with a message and keeps nothing of it', async () => {
     await studio.page.getByRole('button', { name: 'Download Hostile file' }).click();
-    const alert = row(studio, 'Hostile file').getByRole('alert');
+    const alert = modelRow(studio.page, 'Hostile file').getByRole('alert');
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.textContent()).toMatch(/refused and removed from the cache: .*os/);
-    await expect.poll(() => stateOf(studio, 'Hostile file')).toBe('absent');
+    await expect.poll(() => modelState(studio.page, 'Hostile file')).toBe('absent');
     expect((await modelCacheKeys(studio.page)).filter((k) => k.includes('hostile.pth'))).toEqual([]);
   });
 
   it('refuses a web page served instead of the model', async () => {
     await studio.page.getByRole('button', { name: 'Download Web page' }).click();
-    const alert = row(studio, 'Web page').getByRole('alert');
+    const alert = modelRow(studio.page, 'Web page').getByRole('alert');
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.textContent()).toContain('answered with a web page (HTML)');
-    await expect.poll(() => stateOf(studio, 'Web page')).toBe('absent');
+    await expect.poll(() => modelState(studio.page, 'Web page')).toBe('absent');
     expect((await modelCacheKeys(studio.page)).filter((k) => k.includes('page.pth'))).toEqual([]);
   });
 
   it('offers the drop zone when the URL cannot be fetched, and imports the dropped file', async () => {
     await studio.page.getByRole('button', { name: 'Download Offline model' }).click();
-    const offline = row(studio, 'Offline model');
+    const offline = modelRow(studio.page, 'Offline model');
     await offline.getByText('Cannot fetch from the browser (CORS/offline)').waitFor({ timeout: 60_000 });
     await offline.getByLabel('Drop the file for Offline model: file picker').setInputFiles({ name: 'swinir_M.pth', mimeType: 'application/octet-stream', buffer: Buffer.from(swinirM.bytes) });
-    await expect.poll(() => stateOf(studio, 'Offline model'), { timeout: 120_000 }).toBe('verified');
+    await expect.poll(() => modelState(studio.page, 'Offline model'), { timeout: 120_000 }).toBe('verified');
   });
 
   it('generates from the cached checkpoints and upscales with the cached SwinIR-M', async () => {
     const { page } = studio;
-    for (const label of ['Test UNet A', 'Test CLIP']) {
-      await page.getByRole('button', { name: `Download ${label}` }).click();
-      await expect.poll(() => stateOf(studio, label), { timeout: 180_000 }).toBe('verified');
-    }
+    for (const label of ['Test UNet A', 'Test CLIP']) await downloadModel(page, label);
     await page.getByRole('radio', { name: /^Cached models/ }).check();
     expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a');
     expect(await page.getByLabel('SwinIR-M (upscale M)').inputValue()).toBe('swinir-m-x4');
@@ -142,10 +137,10 @@ describeWithFixtures('models panel with a local model server', () => {
 
   it('deletes one model, then all', async () => {
     await studio.page.getByRole('button', { name: 'Delete Offline model' }).click();
-    await expect.poll(() => stateOf(studio, 'Offline model')).toBe('absent');
-    expect(await stateOf(studio, 'Test SwinIR-M')).toBe('verified');
+    await expect.poll(() => modelState(studio.page, 'Offline model')).toBe('absent');
+    expect(await modelState(studio.page, 'Test SwinIR-M')).toBe('verified');
     await studio.page.getByRole('button', { name: 'Delete all cached models' }).click();
-    await expect.poll(() => stateOf(studio, 'Test SwinIR-M')).toBe('absent');
+    await expect.poll(() => modelState(studio.page, 'Test SwinIR-M')).toBe('absent');
     expect(await modelCacheKeys(studio.page)).toEqual([]);
     expect(await studio.page.getByLabel('Storage').textContent()).toMatch(/Using .* of .* the browser allows/);
     expect(studio.errors).toEqual([]);

@@ -6,7 +6,7 @@ import { describeWithFixtures, fixturePath } from '../fixtures';
 import { convertFixturePack } from '../pipeline/pack-fixture';
 import { openStudio, serveApp, type Studio } from './browser';
 import { hostFixture, serveModels, sha256Hex, type HostedFile, type ModelServer } from './model-server';
-import { download, fillJob, waitForJob } from './studio-page';
+import { download, downloadModel, fillJob, modelRow, modelState, waitForJob } from './studio-page';
 
 let app: PreviewServer;
 let models: ModelServer;
@@ -32,8 +32,6 @@ function onnxEntry(id: string, kind: string, label: string, dir: string, model: 
 
 const asPack = (m: ConvertedModel) => ({ files: m.files, modelJson: new TextEncoder().encode(JSON.stringify(m.manifest)) });
 
-const row = (label: string) => studio.page.getByRole('listitem', { name: label, exact: true });
-const stateOf = (label: string) => row(label).getAttribute('data-state');
 
 describeWithFixtures('generation from a pack of converted ONNX files (?pack=)', () => {
   beforeAll(async () => {
@@ -53,7 +51,7 @@ describeWithFixtures('generation from a pack of converted ONNX files (?pack=)', 
     app = served.server;
     models = await serveModels([...entries.flatMap((e) => e.hosted), packFile]);
     studio = await openStudio(`${served.url}?pack=${encodeURIComponent(`${models.origin}/pack.json`)}`, { webgpu: false });
-    await row('Pack UNet A').waitFor();
+    await modelRow(studio.page, 'Pack UNet A').waitFor();
   });
   afterAll(async () => {
     await studio?.close();
@@ -63,18 +61,15 @@ describeWithFixtures('generation from a pack of converted ONNX files (?pack=)', 
 
   it('refuses a pack model whose model.json is corrupt, with a message, and keeps nothing of it', async () => {
     await studio.page.getByRole('button', { name: 'Download Broken UNet' }).click();
-    const alert = row('Broken UNet').getByRole('alert');
+    const alert = modelRow(studio.page, 'Broken UNet').getByRole('alert');
     await alert.waitFor({ timeout: 60_000 });
     expect(await alert.textContent()).toMatch(/refused and removed from the cache: Broken UNet: model.json is not valid JSON/);
-    await expect.poll(() => stateOf('Broken UNet')).toBe('absent');
+    await expect.poll(() => modelState(studio.page, 'Broken UNet')).toBe('absent');
   });
 
   it('downloads the pack, generates from its graphs and upscales with its SwinIR tile graph', async () => {
     const { page } = studio;
-    for (const label of ['Pack UNet A', 'Pack CLIP', 'Pack SwinIR-M']) {
-      await page.getByRole('button', { name: `Download ${label}` }).click();
-      await expect.poll(() => stateOf(label), { timeout: 120_000 }).toBe('verified');
-    }
+    for (const label of ['Pack UNet A', 'Pack CLIP', 'Pack SwinIR-M']) await downloadModel(page, label, 120_000);
     await page.getByRole('radio', { name: /^Cached models/ }).check();
     expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a-onnx');
     expect(await page.getByLabel('CLIP model').inputValue()).toBe('clip-onnx');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 import { openStudio, serveApp, type Studio } from './browser';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
-import { fillJob, modelCacheKeys, waitForJob } from './studio-page';
+import { downloadModel, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
 
 /**
  * The cache under a real quota and with two tabs, in Chromium. `Storage.overrideQuotaForOrigin`
@@ -65,8 +65,6 @@ let studio: Studio;
 let cdp: CDPSession;
 let studioUrl: string;
 
-const row = (page: Page, label: string) => page.getByRole('listitem', { name: label, exact: true });
-const stateOf = (page: Page, label: string) => row(page, label).getAttribute('data-state');
 /** What the app's origin may store (the disk's quota again with `undefined`); see above for when it binds. */
 const setQuota = (session: CDPSession, bytes: number | undefined) =>
   session.send('Storage.overrideQuotaForOrigin', { origin: new URL(appUrl).origin, ...(bytes !== undefined ? { quotaSize: bytes } : {}) });
@@ -80,10 +78,6 @@ async function openWithQuota(url: string, bytes: number): Promise<{ studio: Stud
   return { studio: opened, cdp: session };
 }
 
-async function download(page: Page, label: string): Promise<void> {
-  await page.getByRole('button', { name: `Download ${label}` }).click();
-  await expect.poll(() => stateOf(page, label), { timeout: 120_000 }).toBe('verified');
-}
 
 beforeAll(async () => {
   ({ server: app, url: appUrl } = await serveApp());
@@ -130,7 +124,7 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
     studioUrl = `${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`;
     // Room for SwinIR-M (0.8 MB stored), not for UNet A (about 1.9 MB).
     ({ studio, cdp } = await openWithQuota(studioUrl, 1_500_000));
-    await row(studio.page, 'Test SwinIR-M').waitFor();
+    await modelRow(studio.page, 'Test SwinIR-M').waitFor();
   });
   afterAll(async () => {
     await studio?.close();
@@ -139,8 +133,8 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
 
   it('stops a download at a full quota with the figures and what to do, keeps its part and the other models, and resumes once there is room', async () => {
     const { page } = studio;
-    await download(page, 'Test SwinIR-M');
-    const alert = row(page, 'Test UNet A').getByRole('alert');
+    await downloadModel(page, 'Test SwinIR-M');
+    const alert = modelRow(page, 'Test UNet A').getByRole('alert');
     try {
       await page.getByRole('button', { name: 'Download Test UNet A' }).click();
       await alert.waitFor({ timeout: 120_000 });
@@ -151,14 +145,14 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
     expect(await alert.textContent()).toMatch(
       /^not enough storage to cache unet_A\.pt: it needs [\d.]+ MB more, and the browser lets this site store [\d.]+ [kMGT]?B more \(quota .*, .* used\)(, yet it refused to store more)?\. The [\d.]+ [kM]B stored so far are kept: make room, then press Resume to carry on from there\. To make room, delete cached models you do not need or free disk space; "Keep models \(persistent storage\)"/,
     );
-    await expect.poll(() => stateOf(page, 'Test UNet A')).toBe('partial');
+    await expect.poll(() => modelState(page, 'Test UNet A')).toBe('partial');
     expect(await page.getByRole('button', { name: 'Download Test UNet A' }).textContent()).toBe('Resume');
     // The model already cached is untouched: still verified, and its records hash to the served file.
-    expect(await stateOf(page, 'Test SwinIR-M')).toBe('verified');
+    expect(await modelState(page, 'Test SwinIR-M')).toBe('verified');
     expect(await cachedDigest(page, `${models.origin}/swinir_M.pth`)).toBe(sha256Hex(swinirM.bytes));
 
     // Resume carries on from the last stored chunk.
-    await download(page, 'Test UNet A');
+    await downloadModel(page, 'Test UNet A');
     const seen = models.requests.get('unet_A.pt')!;
     expect(seen).toHaveLength(2);
     const resumedAt = Number(/^bytes=(\d+)-$/.exec(seen[1]!)?.[1]);
@@ -173,16 +167,16 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
     const b = await a.context().newPage();
     try {
       await b.goto(studioUrl);
-      await row(b, 'Test SwinIR-L').waitFor();
+      await modelRow(b, 'Test SwinIR-L').waitFor();
       models.paceOnce('swinir_L.pth', 80);
       await a.getByRole('button', { name: 'Download Test SwinIR-L' }).click();
-      await row(a, 'Test SwinIR-L').getByText(/^Downloading swinir_L\.pth/).waitFor({ timeout: 30_000 });
+      await modelRow(a, 'Test SwinIR-L').getByText(/^Downloading swinir_L\.pth/).waitFor({ timeout: 30_000 });
       await b.getByRole('button', { name: 'Download Test SwinIR-L' }).click();
-      await row(b, 'Test SwinIR-L').getByText('swinir_L.pth: waiting, downloading in another tab…').waitFor({ timeout: 30_000 });
-      await expect.poll(() => stateOf(b, 'Test SwinIR-L'), { timeout: 120_000 }).toBe('verified');
-      expect(await stateOf(a, 'Test SwinIR-L')).toBe('verified');
+      await modelRow(b, 'Test SwinIR-L').getByText('swinir_L.pth: waiting, downloading in another tab…').waitFor({ timeout: 30_000 });
+      await expect.poll(() => modelState(b, 'Test SwinIR-L'), { timeout: 120_000 }).toBe('verified');
+      expect(await modelState(a, 'Test SwinIR-L')).toBe('verified');
       expect(models.requests.get('swinir_L.pth')).toEqual(['full']);
-      expect(await row(b, 'Test SwinIR-L').getByRole('alert').count()).toBe(0);
+      expect(await modelRow(b, 'Test SwinIR-L').getByRole('alert').count()).toBe(0);
       expect(await cachedDigest(b, `${models.origin}/swinir_L.pth`)).toBe(sha256Hex(swinirL.bytes));
     } finally {
       await b.close();
@@ -194,22 +188,22 @@ describeWithFixtures('models at a full quota, and two tabs', () => {
     const b = await a.context().newPage();
     try {
       await b.goto(studioUrl);
-      await expect.poll(() => stateOf(b, 'Test UNet A'), { timeout: 30_000 }).toBe('verified');
-      await download(a, 'Test CLIP');
+      await expect.poll(() => modelState(b, 'Test UNet A'), { timeout: 30_000 }).toBe('verified');
+      await downloadModel(a, 'Test CLIP');
       await a.getByRole('radio', { name: /^Cached models/ }).check();
       await fillJob(a, { prompt: 'while another tab deletes', seed: 6, sampling: 'ddim8', upscale: 'off' });
       await a.getByRole('button', { name: 'Generate' }).click();
       await a.getByText(/^Step \d+ of \d+/).waitFor({ timeout: 180_000 });
       await b.getByRole('button', { name: 'Delete Test UNet A' }).click();
-      await row(b, 'Test UNet A').getByText(/^unet_A\.pt: waiting, in use by a generation…$/).waitFor({ timeout: 30_000 });
-      expect(await stateOf(b, 'Test UNet A')).toBe('verified');
+      await modelRow(b, 'Test UNet A').getByText(/^unet_A\.pt: waiting, in use by a generation…$/).waitFor({ timeout: 30_000 });
+      expect(await modelState(b, 'Test UNet A')).toBe('verified');
       expect(await waitForJob(a, 240_000)).toBe('Done');
-      await expect.poll(() => stateOf(b, 'Test UNet A'), { timeout: 60_000 }).toBe('absent');
+      await expect.poll(() => modelState(b, 'Test UNet A'), { timeout: 60_000 }).toBe('absent');
       // The other tab's panel hears of the delete.
-      await expect.poll(() => stateOf(a, 'Test UNet A'), { timeout: 30_000 }).toBe('absent');
+      await expect.poll(() => modelState(a, 'Test UNet A'), { timeout: 30_000 }).toBe('absent');
       const unetKeys = (await modelCacheKeys(a)).filter((k) => k.includes('unet_A') || k.includes(sha256Hex(unetA.bytes)));
       expect(unetKeys).toEqual([]);
-      expect(await stateOf(a, 'Test CLIP')).toBe('verified');
+      expect(await modelState(a, 'Test CLIP')).toBe('verified');
       expect(await cachedDigest(a, `${models.origin}/clip_jit.pt`)).toBe(sha256Hex(clipJit.bytes));
       expect(studio.errors).toEqual([]);
     } finally {

@@ -57,3 +57,14 @@ export const modelCacheKeys = (page: Page): Promise<string[]> =>
       request.onerror = () => reject(request.error);
     };
   }));
+
+/** A model's row in the models panel; its data-state is the cache state (absent, partial, verified, …). */
+export const modelRow = (page: Page, label: string) => page.getByRole('listitem', { name: label, exact: true });
+
+export const modelState = (page: Page, label: string): Promise<string | null> => modelRow(page, label).getAttribute('data-state');
+
+/** Presses Download on a model's row and waits until the model is verified. */
+export async function downloadModel(page: Page, label: string, timeout = 180_000): Promise<void> {
+  await page.getByRole('button', { name: `Download ${label}` }).click();
+  await expect.poll(() => modelState(page, label), { timeout }).toBe('verified');
+}

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoPack, type DemoPack } from '../../src/models/demo/index';
-import { defaultSettings, generate, loadModels, prepareJob, type GenerationEvent, type GenerationSettings } from '../../src/pipeline/index';
+import { defaultSettings, generate, loadModels, prepareJob, type GenerationEvent, type GenerationSettings, type LoadedModels, type LoadModelsOptions } from '../../src/pipeline/index';
 import { wasmRuntime } from '../helpers/ort';
 
 /** 3 DDIM steps, 4 cutouts run as 2 sub-batches of 2: seconds on wasm. */
@@ -8,14 +8,22 @@ const FAST: GenerationSettings = { ...defaultSettings, prompts: ['a lighthouse a
 
 describe('generate with the demo pack', () => {
   let pack: DemoPack;
+  /** The demo pack's models on the wasm EP for one test, disposed after it. */
+  const withModels = async (options: LoadModelsOptions, use: (models: LoadedModels) => Promise<void>): Promise<void> => {
+    const models = loadModels(wasmRuntime(), pack, options);
+    try {
+      await use(models);
+    } finally {
+      await models.dispose();
+    }
+  };
   let first: Uint8ClampedArray | undefined;
   beforeAll(() => {
     pack = buildDemoPack();
   });
 
   it('gives the same image for the same seed, another for another seed, with step progress and previews', async () => {
-    const models = loadModels(wasmRuntime(), pack, { maxCutoutsPerRun: 2 });
-    try {
+    await withModels({ maxCutoutsPerRun: 2 }, async (models) => {
       const events: GenerationEvent[] = [];
       const [a] = await generate(FAST, models, { onProgress: (e) => events.push(e), previewEvery: 2 });
       const [b] = await generate(FAST, models);
@@ -31,25 +39,19 @@ describe('generate with the demo pack', () => {
       expect(steps.every((e) => e.losses && e.losses.clip.length === 1 && Number.isFinite(e.losses.tv))).toBe(true);
       // The last preview is the final image (the last step's unguided x̂0, spec §9).
       expect(steps[2]!.preview!.rgba).toEqual(a!.rgba);
-    } finally {
-      await models.dispose();
-    }
+    });
   }, 120_000);
 
   it('gives the same image holding one session at a time (the wasm-heap mode)', async () => {
-    const models = loadModels(wasmRuntime(), pack, { maxCutoutsPerRun: 2, oneSessionAtATime: true });
-    try {
+    await withModels({ maxCutoutsPerRun: 2, oneSessionAtATime: true }, async (models) => {
       const [a] = await generate(FAST, models);
       expect(first).toBeDefined();
       expect(a!.rgba).toEqual(first);
-    } finally {
-      await models.dispose();
-    }
+    });
   }, 120_000);
 
   it('upscales with SwinIR when asked, reports tiles, honours batch_size and says the init loss is off', async () => {
-    const models = loadModels(wasmRuntime(), pack);
-    try {
+    await withModels({}, async (models) => {
       const events: GenerationEvent[] = [];
       const init = { width: 80, height: 64, data: new Uint8ClampedArray(80 * 64 * 4).fill(200) };
       const images = await generate({ ...FAST, sampling: 'ddim5', skipTimesteps: 3, batchSize: 2, upscale: 'M', initImage: init }, models, { onProgress: (e) => events.push(e) });
@@ -58,14 +60,11 @@ describe('generate with the demo pack', () => {
       expect(images[0]!.rgba).not.toEqual(images[1]!.rgba);
       expect(events.filter((e) => e.type === 'upscale').length).toBeGreaterThanOrEqual(2);
       expect(events[0]).toMatchObject({ type: 'notice' });
-    } finally {
-      await models.dispose();
-    }
+    });
   }, 120_000);
 
   it('runs DDPM (a plain step count) and image prompts (cutn targets each, weights / |Σw|)', async () => {
-    const models = loadModels(wasmRuntime(), pack);
-    try {
+    await withModels({}, async (models) => {
       const picture = { width: 80, height: 70, data: Uint8ClampedArray.from({ length: 80 * 70 * 4 }, (_, i) => (i * 7) % 256) };
       const settings = { ...FAST, sampling: '25', skipTimesteps: 22, prompts: [], imagePrompts: [{ image: picture, weight: 1 }] };
       const job = await prepareJob(settings, models);
@@ -75,9 +74,7 @@ describe('generate with the demo pack', () => {
       const [image] = await generate(settings, models, { onProgress: (e) => events.push(e) });
       expect(events.filter((e) => e.type === 'step').map((e) => e.timestep)).toEqual([83, 42, 0]);
       expect(image!.rgba.some((v, i) => i % 4 !== 3 && v !== 0 && v !== 255)).toBe(true);
-    } finally {
-      await models.dispose();
-    }
+    });
   }, 120_000);
 
   it('stops inside a step when the signal is aborted', async () => {
