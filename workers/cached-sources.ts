@@ -4,8 +4,8 @@ import { createClipTokenizer, loadClip } from '../src/models/clip';
 import { loadSwinIR, type SwinIRModel } from '../src/models/swinir';
 import { loadUnetWeights, parseModelConfigYaml, resolveConfig, unetPreset } from '../src/models/unet';
 import type { ModelSources } from '../src/pipeline';
-import type { CachedChoice } from './job-types';
-import type { CachedModelFile, ModelService } from './model-service';
+import { choiceIds, type CachedChoice } from './job-types';
+import { readWhole, type CachedModelFile, type ModelService } from './model-service';
 import type { Sources } from './model-sources';
 
 const required = async (service: ModelService, id: string, role: 'weights' | 'config', what: string) => {
@@ -16,15 +16,14 @@ const required = async (service: ModelService, id: string, role: 'weights' | 'co
 
 const digestOf = (file: CachedModelFile) => ({ url: file.url, size: file.size, sha256: file.sha256 });
 
-const text = async (file: { source: { size: number; read(o: number, l: number): Promise<Uint8Array> } }) => new TextDecoder().decode(await file.source.read(0, file.source.size));
 
 /** The UNet's flags: the yaml the manifest lists (seed-spec §11.2), else the LSUN base's README flags (§11.6). */
 async function unetSources(service: ModelService, id: string) {
   const config = await service.file(id, 'config');
-  const flags = config ? parseModelConfigYaml(await text(config)) : unetPreset('lsun_uncond_100M_1200K_bs128').flags;
+  const flags = config ? parseModelConfigYaml(new TextDecoder().decode(await readWhole(config))) : unetPreset('lsun_uncond_100M_1200K_bs128').flags;
   const weights = await required(service, id, 'weights', 'no weights file');
   const resolved = resolveConfig(flags);
-  return { config: resolved, weights: await loadUnetWeights(await openCheckpoint(weights.source), resolved, weights.name), ...digestOf(weights) };
+  return { config: resolved, weights: await loadUnetWeights(await openCheckpoint(weights.source), resolved, weights.name), graphSource: digestOf(weights) };
 }
 
 /** CLIP and its tokenizer: the BPE vocabulary is the CLIP model's config file (openai/CLIP bpe_simple_vocab_16e6.txt.gz). */
@@ -32,13 +31,13 @@ async function clipSources(service: ModelService, id: string) {
   const weights = await required(service, id, 'weights', 'no weights file');
   const vocab = await required(service, id, 'config', "needs CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) as its config file, and the manifest lists none");
   const clip = await loadClip(await openCheckpoint(weights.source));
-  return { clip, tokenizer: createClipTokenizer(await vocab.source.read(0, vocab.source.size)), ...digestOf(weights) };
+  return { clip, tokenizer: createClipTokenizer(await readWhole(vocab)), graphSource: digestOf(weights) };
 }
 
-async function swinirSource(service: ModelService, id: string | undefined, largeSr: boolean): Promise<{ model?: SwinIRModel; sha256?: string }> {
-  if (!id) return {};
+async function swinirSource(service: ModelService, id: string | undefined, largeSr: boolean): Promise<SwinIRModel | undefined> {
+  if (!id) return undefined;
   const weights = await required(service, id, 'weights', 'no weights file');
-  return { model: await loadSwinIR(weights.source, { largeSr, label: weights.name }), sha256: weights.sha256 };
+  return loadSwinIR(weights.source, { largeSr, label: weights.name });
 }
 
 /**
@@ -49,10 +48,8 @@ export async function cachedSources(service: ModelService, choice: CachedChoice)
   const unet = await unetSources(service, choice.diffusion);
   const clip = await clipSources(service, choice.clip);
   const [m, l] = [await swinirSource(service, choice.swinirM, false), await swinirSource(service, choice.swinirL, true)];
-  const swinir = { ...(m.model ? { M: m.model } : {}), ...(l.model ? { L: l.model } : {}) };
+  const swinir = { ...(m ? { M: m } : {}), ...(l ? { L: l } : {}) };
   const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clip: clip.clip, tokenizer: clip.tokenizer, swinir };
-  const label = [choice.diffusion, choice.clip, choice.swinirM, choice.swinirL].filter(Boolean).map((id) => service.model(id!).label).join(' + ');
-  const unetSource = { url: unet.url, size: unet.size, sha256: unet.sha256 };
-  const clipSource = { url: clip.url, size: clip.size, sha256: clip.sha256 };
-  return { sources, label, graphSource: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetSource : clipSource) };
+  const label = service.labelOf(choiceIds(choice));
+  return { sources, label, graphSource: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unet.graphSource : clip.graphSource) };
 }

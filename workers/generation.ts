@@ -3,7 +3,7 @@ import { generate, loadModels, loadPackModels, parseModelJson, type GeneratedIma
 import type { Runtime } from '../src/runtime';
 import { cachedSources } from './cached-sources';
 import { cachedGraphBytes } from './graph-bytes';
-import type { CachedChoice, JobEvent, JobImage, JobRequest, JobResult, Pixels } from './job-types';
+import { choiceIds, type CachedChoice, type JobEvent, type JobImage, type JobRequest, type JobResult, type Pixels } from './job-types';
 import { demoSources } from './model-sources';
 import type { ModelService } from './model-service';
 import { isPackChoice, packSources } from './pack-sources';
@@ -95,8 +95,7 @@ export async function runJob(runtime: Runtime, service: ModelService, request: J
   try {
     const choice = request.models;
     if (choice.source === 'demo') return await runHeld(runtime, service, request, onEvent, signal);
-    const ids = [choice.diffusion, choice.clip, choice.swinirM, choice.swinirL].filter((id): id is string => id !== undefined);
-    return await service.reading(ids, () => runHeld(runtime, service, request, onEvent, signal), (message) => onEvent({ type: 'loading', message }));
+    return await service.reading(choiceIds(choice), () => runHeld(runtime, service, request, onEvent, signal), (message) => onEvent({ type: 'loading', message }));
   } finally {
     notice = () => undefined;
   }

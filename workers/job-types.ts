@@ -17,6 +17,9 @@ export interface CachedChoice {
   readonly swinirL?: string | undefined;
 }
 
+/** The chosen models' ids, in the order their labels are shown. */
+export const choiceIds = (c: CachedChoice): string[] => [c.diffusion, c.clip, c.swinirM, c.swinirL].filter((id): id is string => id !== undefined);
+
 /** Where the models come from: the built-in demo pack, or models in the cache (checkpoints, or a pack's converted files). */
 export type ModelChoice = { readonly source: 'demo' } | CachedChoice;
 

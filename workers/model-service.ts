@@ -26,6 +26,9 @@ export interface CachedModelFile {
   readonly size: number;
 }
 
+/** A small cached file's bytes in one buffer (a config, a vocabulary, a pack's graph). */
+export const readWhole = (file: CachedModelFile): Promise<Uint8Array> => file.source.read(0, file.source.size);
+
 /** The model.json kind `cli convert` writes for each manifest kind. */
 const MODEL_JSON_KIND = { diffusion: 'unet', clip: 'clip', swinir: 'swinir' } as const;
 
@@ -59,10 +62,7 @@ export function createModelService(options: ServiceOptions = {}) {
 
   /** The first of `entries` with a file not verified in the cache. */
   const missingOf = async (entries: readonly ModelEntry[]): Promise<ModelEntry | undefined> => {
-    for (const entry of entries) {
-      const states = await Promise.all(entry.files.map((f) => cache.status(f.url)));
-      if (states.some((st) => st.state !== 'verified')) return entry;
-    }
+    for (const entry of entries) if ((await cache.modelStatus(entry)).state !== 'verified') return entry;
     return undefined;
   };
 
@@ -141,8 +141,7 @@ export function createModelService(options: ServiceOptions = {}) {
       if (!target) throw new EngineError(`${entry.label} has no file to import ${file.name} as`);
       await cache.importFile(target, blobSource(file), { onProgress: (p) => onProgress({ ...p, modelId: id, fileName: target.name }) });
       // A model with a config converts once both files are in, whichever came first.
-      const states = await Promise.all(entry.files.map((f) => cache.status(f.url)));
-      if (states.every((s) => s.state === 'verified')) await prepare(entry);
+      if ((await cache.modelStatus(entry)).state === 'verified') await prepare(entry);
     },
 
     deleteModel: (id: string, onProgress?: (p: ModelProgress) => void): Promise<void> =>
@@ -171,6 +170,8 @@ export function createModelService(options: ServiceOptions = {}) {
       }, (url, holder) => onWait(waitMessage(entries.find((e) => e.files.some((f) => f.url === url))?.label ?? url, holder)));
     },
     model,
+    /** The models' labels as a job names them. */
+    labelOf: (ids: readonly string[]): string => ids.map((id) => model(id).label).join(' + '),
   };
 }
 

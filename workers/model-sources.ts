@@ -17,5 +17,5 @@ export const DEMO_PACK_LABEL = `Demo pack: tiny random models, not art. ${DEMO_L
 /** The built-in demo pack, built in the worker (about a second): runs offline on a fresh machine. */
 export function demoSources(): Sources {
   const pack = buildDemoPack();
-  return { sources: { unet: pack.unet, clip: pack.clip, tokenizer: pack.tokenizer, swinir: pack.swinir }, label: DEMO_PACK_LABEL, graphSource: () => ({ url: DEMO_VERSION, size: 0 }) };
+  return { sources: pack, label: DEMO_PACK_LABEL, graphSource: () => ({ url: DEMO_VERSION, size: 0 }) };
 }

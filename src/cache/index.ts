@@ -14,11 +14,11 @@ export {
 } from './graph-cache';
 export type { FetchInit, FetchLike, ResponseLike, StreamReader } from './http';
 export {
-  BUILTIN_MANIFEST, findModel, MANIFEST_FORMAT,
+  BUILTIN_MANIFEST, findModel, MANIFEST_FORMAT, withOwnFiles,
   type FileRole, type ModelEntry, type ModelFile, type ModelFormat, type ModelKind, type ModelManifest,
 } from './manifest';
 export { MANIFEST_LIMITS, resolveUrl, validateManifest } from './manifest-validate';
-export { fileLockName, waitingText, withFileLock, withFileLocks, type FileOperation, type LockManagerLike, type OnWait } from './file-locks';
+export { waitingText, type FileOperation, type LockManagerLike } from './file-locks';
 export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus, type OnFileWait } from './model-cache';
 export { fetchPack, MAX_MANIFEST_BYTES } from './pack';
 export { waitingProgress, type DownloadProgress } from './progress';
