@@ -1,6 +1,6 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
-  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus, waitingProgress, waitingText,
+  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus, withOwnFiles, waitingProgress, waitingText,
   type DownloadProgress, type FileOperation, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
 import { EngineError, PackError } from '../src/errors';
@@ -99,7 +99,7 @@ export function createModelService(options: ServiceOptions = {}) {
     // good file look refused; a file already deleted fails in open() with "not in the cache".
     const refusal = await cache.reading([main.url], () => check(entry, main.url).then(() => undefined, (err: unknown) => err as Error));
     if (!refusal) return;
-    await cache.deleteModel(entry);
+    await cache.deleteModel(withOwnFiles(manifest, entry));
     throw new EngineError(`${entry.label} was refused and removed from the cache: ${refusal.message}`);
   };
 
@@ -145,7 +145,7 @@ export function createModelService(options: ServiceOptions = {}) {
     },
 
     deleteModel: (id: string, onProgress?: (p: ModelProgress) => void): Promise<void> =>
-      cache.deleteModel(model(id), (url, holder) => onProgress?.(waiting(model(id), url, holder))),
+      cache.deleteModel(withOwnFiles(manifest, model(id)), (url, holder) => onProgress?.(waiting(model(id), url, holder))),
     deleteAll: (): Promise<void> => cache.deleteAll(),
     /** The IndexedDB store, shared with the pipeline's graph cache. */
     store,

@@ -116,4 +116,13 @@ export const BUILTIN_MANIFEST: ModelManifest = {
   ],
 };
 
+/**
+ * The entry with only the files no other model of the manifest lists: what deleting the model may
+ * remove (the three CLIP entries share one BPE vocabulary file).
+ */
+export const withOwnFiles = (manifest: ModelManifest, entry: ModelEntry): ModelEntry => ({
+  ...entry,
+  files: entry.files.filter((f) => !manifest.models.some((m) => m.id !== entry.id && m.files.some((g) => g.url === f.url))),
+});
+
 export const findModel = (manifest: ModelManifest, id: string): ModelEntry | undefined => manifest.models.find((m) => m.id === id);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILTIN_MANIFEST, fetchPack, MANIFEST_FORMAT, resolveUrl, validateManifest } from '../../src/cache';
+import { BUILTIN_MANIFEST, fetchPack, findModel, MANIFEST_FORMAT, resolveUrl, validateManifest, withOwnFiles } from '../../src/cache';
 import { startServer, type TestServer } from './helpers/server';
 
 let server: TestServer | undefined;
@@ -52,6 +52,16 @@ describe('the built-in manifest', () => {
 
   it('names every file after its URL', () => {
     for (const file of BUILTIN_MANIFEST.models.flatMap((m) => m.files)) expect(file.url.endsWith(`/${file.name}`)).toBe(true);
+  });
+});
+
+describe('withOwnFiles', () => {
+  it("leaves out the files another model lists: deleting ViT-B/16 keeps the BPE vocabulary B/32 and L/14 use", () => {
+    const b16 = findModel(BUILTIN_MANIFEST, 'clip-vit-b16')!;
+    expect(b16.files.map((f) => f.name)).toEqual(['ViT-B-16.pt', 'bpe_simple_vocab_16e6.txt.gz']);
+    expect(withOwnFiles(BUILTIN_MANIFEST, b16).files.map((f) => f.name)).toEqual(['ViT-B-16.pt']);
+    const unet = findModel(BUILTIN_MANIFEST, 'clip-diffusion-art-256')!;
+    expect(withOwnFiles(BUILTIN_MANIFEST, unet).files).toEqual(unet.files);
   });
 });
 
