@@ -1,7 +1,7 @@
 import { SettingsError, throwIfAborted, type CancelSignal } from '../errors';
 import { unitChwToRgba } from '../image/unit-chw';
 import { planarImage, type PlanarImage } from '../models/swinir/index';
-import { finalImage } from '../sampling/index';
+import { finalImage, gradRms } from '../sampling/index';
 import { prepareJob, sampleImage, type Job } from './job';
 import type { LoadedModels } from './models';
 import type { GeneratedImage, GenerationEvent, RenderedImage, StepLosses } from './progress';
@@ -41,7 +41,7 @@ async function oneImage(job: Job, models: LoadedModels, at: { sample: number; ba
   const result = await sampleImage(job, models.cutSize, {
     previewEvery: o.previewEvery ?? 5,
     ...(o.signal && { signal: o.signal }),
-    onCondFn: (r) => (losses = { clip: r.clipLosses, tv: r.tvLoss, range: r.rangeLoss, saturation: r.satLoss, gradRms: Math.sqrt(r.gradUnclamped.reduce((a, g) => a + g * g, 0) / r.gradUnclamped.length) }),
+    onCondFn: (r) => (losses = { clip: r.clipLosses, tv: r.tvLoss, range: r.rangeLoss, saturation: r.satLoss, gradRms: gradRms(r.gradUnclamped) }),
     onStep: (e) => {
       const now = performance.now();
       clock.done += 1;

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Converter } from '../../models/convert';
@@ -7,6 +5,7 @@ import { convertSwinIR } from '../../models/swinir/index';
 import { convertClip } from '../../models/clip/index';
 import { convertUnet } from '../../models/unet/index';
 import { withFileSource } from '../file-source';
+import { fileSha256 } from '../graph-store';
 
 /** Model kinds and their converters: adding a kind is one line here. */
 const CONVERTERS: Readonly<Record<string, Converter>> = {
@@ -19,12 +18,6 @@ export const summary = `convert a checkpoint to ONNX graphs + model.json (kinds:
 export const usage = `npm run cli -- convert <${Object.keys(CONVERTERS).join('|')}> --checkpoint F --out DIR [--fp16 | --fp32] [kind options]
   unet: --model_config Y.yaml | --preset NAME | guided-diffusion flags (--num_channels 128 ...); --batch N, --height H, --width W
   swinir: [--large_sr] [--tile T] (one T×T tile graph, T a multiple of 8; default 264, the seed's 256×256 padded)`;
-
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Takes the options every kind shares out of the argument list; the rest belong to the kind. */
 function commonOptions(args: readonly string[]) {
@@ -48,7 +41,7 @@ export async function run(args: readonly string[]): Promise<number> {
     console.error(`usage: ${usage}`);
     return 2;
   }
-  const digest = await sha256(checkpoint);
+  const digest = await fileSha256(checkpoint);
   const model = await withFileSource(checkpoint, (source) =>
     convert({ source, sourceName: basename(checkpoint), sourceSha256: digest, args: rest, readText: (p) => readFile(p, 'utf8'), ...(fp16 === undefined ? {} : { fp16 }) }));
   for (const file of model.files) {
