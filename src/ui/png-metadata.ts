@@ -1,5 +1,6 @@
 import { readChunks, readText } from '../png';
 import type { Backend } from '../runtime';
+import { spaceTimesteps } from '../sampling/index';
 import { parseSettings, type StudioSettings } from './settings';
 
 /** Keyword of our JSON settings chunk; dropping the PNG back on the page restores them. */
@@ -19,7 +20,7 @@ const num = (v: number): string => String(v);
 /** A1111's second line: `Key: value` pairs, comma-separated; values with commas are quoted. */
 function parameterLine(s: StudioSettings, facts: ImageFacts): string {
   const pairs: [string, string][] = [
-    ['Steps', num(s.sampling.startsWith('ddim') ? Number(s.sampling.slice(4)) : Number(s.sampling))], ['Sampler', s.sampling], ['Skip steps', num(s.skipTimesteps)],
+    ['Steps', num(spaceTimesteps(s.diffusionSteps, s.sampling).length)], ['Sampler', s.sampling], ['Skip steps', num(s.skipTimesteps)],
     ['Seed', num(s.seed)], ['Size', `${facts.width}x${facts.height}`], ['Model', facts.model], ['CLIP guidance scale', num(s.clipGuidanceScale)],
     ['TV scale', num(s.tvScale)], ['Range scale', num(s.rangeScale)], ['Saturation scale', num(s.saturationScale)], ['Cutn', num(s.cutn)], ['Cutn batches', num(s.cutnBatches)],
     ['Eta', num(s.eta)], ['Loss', s.lossFn], ['Upscale', facts.upscaledBy ? `SwinIR-${facts.upscaledBy} x4` : 'off'], ['Backend', facts.backend.ep],

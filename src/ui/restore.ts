@@ -20,8 +20,10 @@ export async function dropImage(file: File): Promise<'restored' | 'init'> {
   return 'init';
 }
 
-export async function readInputImage(file: File): Promise<InputImage> {
-  return { name: file.name || 'pasted image', url: URL.createObjectURL(file), image: await decodeImage(file) };
+async function readInputImage(file: File): Promise<InputImage> {
+  // Decoded first: a file that is not an image leaves no object URL behind.
+  const image = await decodeImage(file);
+  return { name: file.name || 'pasted image', url: URL.createObjectURL(file), image };
 }
 
 export async function setInitImage(file: File | undefined): Promise<void> {
