@@ -45,8 +45,17 @@ function sendPaced(res: ServerResponse, body: Uint8Array, ms: number): void {
   next(0);
 }
 
+/** Each file's ETag, hashed once (the studio bench serves checkpoints of hundreds of MB). */
+const etags = new WeakMap<HostedFile, string>();
+
+function etagOf(file: HostedFile): string {
+  let etag = etags.get(file);
+  if (!etag) etags.set(file, (etag = `"${sha256Hex(file.bytes).slice(0, 16)}"`));
+  return etag;
+}
+
 function sendRange(req: IncomingMessage, res: ServerResponse, file: HostedFile, cut: number | undefined, paceMs?: number): void {
-  const etag = `"${sha256Hex(file.bytes).slice(0, 16)}"`;
+  const etag = etagOf(file);
   const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   const ifRange = req.headers['if-range'];
   const start = range && (!ifRange || ifRange === etag) ? Number(range[1]) : 0;

@@ -1,8 +1,8 @@
 import type { CDPSession, Page } from 'playwright-core';
-import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithFixtures, fixturePath } from '../fixtures';
-import { openStudio, serveApp, type Studio } from './browser';
+import { openStudio, type Studio } from './browser';
+import { servedApp } from './served-app';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 import { downloadModel, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
 
@@ -58,8 +58,7 @@ const cachedDigest = (page: Page, url: string): Promise<string> =>
     };
   }), `file/${encodeURIComponent(url)}/`);
 
-let app: PreviewServer;
-let appUrl: string;
+const app = servedApp();
 let models: ModelServer;
 let studio: Studio;
 let cdp: CDPSession;
@@ -67,7 +66,7 @@ let studioUrl: string;
 
 /** What the app's origin may store (the disk's quota again with `undefined`); see above for when it binds. */
 const setQuota = (session: CDPSession, bytes: number | undefined) =>
-  session.send('Storage.overrideQuotaForOrigin', { origin: new URL(appUrl).origin, ...(bytes !== undefined ? { quotaSize: bytes } : {}) });
+  session.send('Storage.overrideQuotaForOrigin', { origin: new URL(app.url).origin, ...(bytes !== undefined ? { quotaSize: bytes } : {}) });
 
 /** The studio opened with the origin's quota set before its first IndexedDB connection. */
 async function openWithQuota(url: string, bytes: number): Promise<{ studio: Studio; cdp: CDPSession }> {
@@ -79,16 +78,9 @@ async function openWithQuota(url: string, bytes: number): Promise<{ studio: Stud
 }
 
 
-beforeAll(async () => {
-  ({ server: app, url: appUrl } = await serveApp());
-});
-afterAll(async () => {
-  await app?.close();
-});
-
 describe('the graph cache at a full quota', () => {
   it('finishes the job, says once that the graphs were not cached, and caches them once there is room', async () => {
-    const full = await openWithQuota(appUrl, 1_000_000);
+    const full = await openWithQuota(app.url, 1_000_000);
     const { page } = full.studio;
     const graphEntries = async () => (await modelCacheKeys(page)).filter((k) => k.startsWith('graph/') && k.endsWith('/entry'));
     try {
@@ -121,7 +113,7 @@ describe('the graph cache at a full quota', () => {
 describeWithFixtures('models at a full quota, and two tabs', () => {
   beforeAll(async () => {
     models = await serveModels([swinirM, swinirL, unetA, unetYaml, clipJit, bpe, pack]);
-    studioUrl = `${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`;
+    studioUrl = `${app.url}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`;
     // Room for SwinIR-M (0.8 MB stored), not for UNet A (about 1.9 MB).
     ({ studio, cdp } = await openWithQuota(studioUrl, 1_500_000));
     await modelRow(studio.page, 'Test SwinIR-M').waitFor();
