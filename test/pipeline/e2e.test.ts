@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { withFileSource } from '../../src/cli/file-source';
+import { nodeFixtureDir } from '../../src/cli/commands/conformance';
 import { e2eSettings, e2eSources, replayE2e, type E2eRecord } from '../../src/cli/conformance/guidance-e2e';
 import { loadModels, type LoadedModels } from '../../src/pipeline/index';
-import { describeWithFixtures, fixturePath } from '../fixtures';
+import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../fixtures';
 import { wasmRuntime } from '../helpers/ort';
 import { readReferences, type RefTensor } from '../models/clip/reference';
 
@@ -25,7 +25,7 @@ describeWithFixtures(`guidance e2e: upstream sample() replayed through the pipel
   beforeAll(async () => {
     ref = await readReferences('guidance', ['e2e.noise', 'e2e.x', 'e2e.pred_xstart', 'e2e.cond_grad', 'e2e.clip_loss_values']);
     const manifest = JSON.parse(await readFile(fixturePath('guidance', 'guidance_ref.json'), 'utf8')) as { settings: Record<string, unknown> };
-    const dir = { readText: (p: string) => readFile(fixturePath(p), 'utf8'), withSource: <T>(p: string, work: (s: Parameters<Parameters<typeof withFileSource>[1]>[0]) => Promise<T>) => withFileSource(fixturePath(p), work) };
+    const dir = nodeFixtureDir(FIXTURES_DIR);
     models = loadModels(wasmRuntime(), await e2eSources(dir));
     rec = await replayE2e(models, e2eSettings(manifest.settings), ref['e2e.noise']!.data, STEPS);
   }, 120_000);

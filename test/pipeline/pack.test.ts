@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { withFileSource } from '../../src/cli/file-source';
+import { nodeFixtureDir } from '../../src/cli/commands/conformance';
 import { e2eSources } from '../../src/cli/conformance/guidance-e2e';
 import {
   defaultSettings, generate, loadModels, loadPackModels, prepareJob,
   type GeneratedImage, type GenerationEvent, type GenerationSettings, type LoadedModels, type ModelSources, type PackSources,
 } from '../../src/pipeline/index';
-import { describeWithFixtures, fixturePath } from '../fixtures';
+import { describeWithFixtures, FIXTURES_DIR } from '../fixtures';
 import { wasmRuntime } from '../helpers/ort';
 import { convertFixturePack, PACK_OPTIONS, packModel, type FixturePack } from './pack-fixture';
 
@@ -43,7 +42,7 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
   beforeAll(async () => {
     converted = await convertFixturePack({ augment: false });
     pack = { unet: packModel(converted.unet, 'UNet A pack'), clip: packModel(converted.clip, 'CLIP pack'), vocabulary: converted.vocabulary, swinir: { M: packModel(converted.swinir, 'SwinIR-M pack') } };
-    const dir = { readText: (p: string) => readFile(fixturePath(p), 'utf8'), withSource: <T>(p: string, work: (s: Parameters<Parameters<typeof withFileSource>[1]>[0]) => Promise<T>) => withFileSource(fixturePath(p), work) };
+    const dir = nodeFixtureDir(FIXTURES_DIR);
     sources = await e2eSources(dir);
     packModels = await loadPackModels(wasmRuntime(), pack);
     // The checkpoint path with the pack's sub-batch: cutn 4 runs as 2 × 2 in both.
