@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { nodeFixtureDir } from '../../src/cli/commands/conformance';
-import { e2eSettings, e2eSources, replayE2e, type E2eRecord } from '../../src/cli/conformance/guidance-e2e';
+import { e2eRun, e2eSources, replayE2e, type E2eRecord } from '../../src/cli/conformance/guidance-e2e';
+import { readRefs } from '../../src/cli/conformance/model-checks';
 import { loadModels, type LoadedModels } from '../../src/pipeline/index';
-import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../fixtures';
-import { wasmRuntime } from '../helpers/ort';
+import { describeWithFixtures } from '../fixtures';
+import { groupContext } from '../helpers/conformance';
 import { readReferences, type RefTensor } from '../models/clip/reference';
 
 const STEPS = 3;
@@ -24,10 +23,10 @@ describeWithFixtures(`guidance e2e: upstream sample() replayed through the pipel
 
   beforeAll(async () => {
     ref = await readReferences('guidance', ['e2e.noise', 'e2e.x', 'e2e.pred_xstart', 'e2e.cond_grad', 'e2e.clip_loss_values']);
-    const manifest = JSON.parse(await readFile(fixturePath('guidance', 'guidance_ref.json'), 'utf8')) as { settings: Record<string, unknown> };
-    const dir = nodeFixtureDir(FIXTURES_DIR);
-    models = loadModels(wasmRuntime(), await e2eSources(dir));
-    rec = await replayE2e(models, e2eSettings(manifest.settings), ref['e2e.noise']!.data, STEPS);
+    const ctx = await groupContext('guidance');
+    const run = await e2eRun(ctx, await readRefs(ctx));
+    models = loadModels(ctx.runtime, await e2eSources(ctx.dir, run.files));
+    rec = await replayE2e(models, run.settings, ref['e2e.noise']!.data, STEPS);
   }, 120_000);
   afterAll(() => models.dispose());
 

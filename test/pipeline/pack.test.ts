@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { nodeFixtureDir } from '../../src/cli/commands/conformance';
-import { e2eSources } from '../../src/cli/conformance/guidance-e2e';
+import { e2eRun, e2eSources } from '../../src/cli/conformance/guidance-e2e';
+import { readRefs } from '../../src/cli/conformance/model-checks';
+import { groupContext } from '../helpers/conformance';
 import {
   defaultSettings, generate, loadModels, loadPackModels, prepareJob,
   type GeneratedImage, type GenerationEvent, type GenerationSettings, type LoadedModels, type ModelSources, type PackSources,
 } from '../../src/pipeline/index';
-import { describeWithFixtures, FIXTURES_DIR } from '../fixtures';
+import { describeWithFixtures } from '../fixtures';
 import { wasmRuntime } from '../helpers/ort';
 import { convertFixturePack, PACK_OPTIONS, packModel, type FixturePack } from './pack-fixture';
 
@@ -42,8 +43,8 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
   beforeAll(async () => {
     converted = await convertFixturePack({ augment: false });
     pack = { unet: packModel(converted.unet, 'UNet A pack'), clip: packModel(converted.clip, 'CLIP pack'), vocabulary: converted.vocabulary, swinir: { M: packModel(converted.swinir, 'SwinIR-M pack') } };
-    const dir = nodeFixtureDir(FIXTURES_DIR);
-    sources = await e2eSources(dir);
+    const ctx = await groupContext('guidance');
+    sources = await e2eSources(ctx.dir, (await e2eRun(ctx, await readRefs(ctx))).files);
     packModels = await loadPackModels(wasmRuntime(), pack);
     // The checkpoint path with the pack's sub-batch: cutn 4 runs as 2 × 2 in both.
     checkpointModels = loadModels(wasmRuntime(), sources, { maxCutoutsPerRun: PACK_OPTIONS.cutn });

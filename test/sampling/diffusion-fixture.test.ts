@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { nodeFixtureDir } from '../../src/cli/commands/conformance';
 import { diffusionChecks } from '../../src/cli/conformance/diffusion-model';
 import { formatResult } from '../../src/cli/conformance/results';
 import type { CheckResult } from '../../src/cli/conformance/types';
-import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../fixtures';
+import { describeWithFixtures } from '../fixtures';
+import { groupContext } from '../helpers/conformance';
 
 /**
  * The diffusion group's conformance suite on the shared fixtures: every sched.* array (float64,
@@ -16,8 +15,7 @@ import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../fixtures';
  */
 describeWithFixtures('diffusion fixture (conformance suite)', () => {
   const run = async (): Promise<CheckResult[]> => {
-    const manifest = JSON.parse(readFileSync(fixturePath('diffusion', 'diffusion_ref.json'), 'utf8')) as Parameters<typeof diffusionChecks>[0]['manifest'];
-    const ctx = { dir: nodeFixtureDir(FIXTURES_DIR), manifest, path: (file: string) => `diffusion/${file}` };
+    const ctx = await groupContext('diffusion');
     const results: CheckResult[] = [];
     // The UNet-driven runs are cut to 3 steps each here (12 forwards); the conformance command runs them whole.
     for await (const r of diffusionChecks(ctx, 3)) results.push(r);
@@ -31,16 +29,16 @@ describeWithFixtures('diffusion fixture (conformance suite)', () => {
       expect(names).toContain(`sched.${respacing}.timestep_map`);
       expect(names).toContain(`sched.${respacing}: 11 float64 arrays (per element)`);
     }
-    for (const name of ['ddim_eta0.ddim50: x per step (replayed model output)', 'ddim_eta0.ddim25: pred_xstart per step', 'ddim_cond.ddim50: cond_fn output per step',
-      'ddim_eta0.5.ddim50: step 0 with the recorded noise', 'ddim_skip10.ddim50: the loop starts there', 'p_sample.50: step 10 sample with the recorded noise',
-      'p_cond.50: step 0 via condition_mean (2818 elements)', 'ddim150 with 1000 steps is refused']) {
+    for (const name of ['ddim_eta0.ddim50: x per step (replayed model output, 50 steps)', 'ddim_eta0.ddim25: pred_xstart per step', 'ddim_cond.ddim50: cond_fn output per step',
+      'ddim_eta0.5.ddim50: step 0 with the recorded noise (x̂0 of ddim_eta0.ddim50)', 'ddim_skip10.ddim50: the loop starts there', 'p_sample.50: step 10 sample with the recorded noise',
+      'p_cond.50: step 0 via condition_mean (σ from p_sample.50, 2818 elements)', "space_timesteps(1000, 'ddim150') is refused"]) {
       expect(names).toContain(name);
     }
     const failed = results.filter((r) => !r.pass).map(formatResult);
     expect(failed).toEqual([]);
     // The replayed trajectories are far inside the tolerance: the step maths reproduces torch's float32.
-    for (const name of ['ddim_eta0.5.ddim50: x per step (UNet, 3 steps)', 'ddim_skip10.ddim50: x per step (UNet, 3 steps)',
-      'p_sample.50: x per step (UNet, 3 steps)', 'p_cond.50: x per step (UNet, 3 steps)', 'p_cond.50: pred_xstart per step (UNet)']) {
+    for (const name of ['ddim_eta0.5.ddim50: x per step (UNet, 3 of 50 steps)', 'ddim_skip10.ddim50: x per step (UNet, 3 of 40 steps)',
+      'p_sample.50: x per step (UNet, 3 of 50 steps)', 'p_cond.50: x per step (UNet, 3 of 50 steps)', 'p_cond.50: pred_xstart per step (UNet)']) {
       expect(names).toContain(name);
     }
     const trajectories = results.filter((r) => r.name.includes('per step'));

@@ -1,6 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { nodeFixtureDir } from '../../src/cli/commands/conformance';
-import { loadReferenceTensors, stepError, type ReferenceTensors } from '../../src/cli/conformance/diffusion-model';
+import { loadReferenceTensors, type ReferenceTensors } from '../../src/cli/conformance/reference-tensors';
+import { stepError } from '../../src/cli/conformance/results';
 import {
   applyScaleMultiplier, clampGradRms, coefficientsAt, createSchedule, ddimStep, finalImage, guidanceFac, guidanceInput, gradRms, modelOutputFor,
   modelTimestep, normalizeWeights, parsePrompt, qSample, replayRng, sampleLoop, type CondFn, type DiffusionModel, type Schedule,

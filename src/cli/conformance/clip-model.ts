@@ -1,22 +1,23 @@
 import { argmaxIndex, buildImageEncoderGraph, buildTextEncoderGraph, createClipTokenizer, loadClip, textEncoderFeeds, type HfClipConfig } from '../../models/clip/index';
 import { hostTensor } from '../../runtime';
 import { isCheckpointFile } from './checkpoint-files';
+import { CLIP_VOCABULARY } from './fixture-models';
 import { ref, relCheck, runOnce, withCheckpoint, withRefs, type Refs } from './model-checks';
 import { exact, guard, guardMany } from './results';
 import type { CheckResult, GroupContext } from './types';
 
 /** The issue's tolerance for both encoders: max |error| ≤ 1e-4 · max |reference|. */
 const REL = 1e-4;
-/** Not listed among the manifest's files (it is upstream's, not the generator's), beside them in the folder. */
-const VOCABULARY = 'bpe_simple_vocab_16e6.txt.gz';
 
 /** Every prompt of settings.prompts through our tokenizer against `tokens`, exactly. */
 async function tokenizerCheck(ctx: GroupContext, refs: Refs): Promise<CheckResult> {
   const prompts = ctx.manifest.settings.prompts as string[];
-  const vocab = await ctx.dir.withSource(ctx.path(VOCABULARY), (s) => s.read(0, s.size));
+  // Not listed among the manifest's files (it is upstream's, not the generator's): beside them in the folder.
+  const vocab = await ctx.dir.withSource(ctx.path(CLIP_VOCABULARY), (s) => s.read(0, s.size));
   const tokenizer = createClipTokenizer(vocab);
   const expected = ref(refs, 'tokens');
-  const wrong = prompts.filter((p, i) => tokenizer.tokenize(p).ids.some((id, j) => id !== expected[i * 77 + j]));
+  const context = refs.get('tokens')!.shape[1]!;
+  const wrong = prompts.filter((p, i) => tokenizer.tokenize(p, context).ids.some((id, j) => id !== expected[i * context + j]));
   return exact(ctx.manifest.group, `tokenizer: ${prompts.length} prompts = clip.tokenize`, wrong.length, wrong.length ? `differ: ${wrong.slice(0, 3).map((p) => JSON.stringify(p)).join(', ')}` : undefined);
 }
 
@@ -31,9 +32,9 @@ async function encoderChecks(ctx: GroupContext, refs: Refs, file: string): Promi
     const ids = Int32Array.from(rows.subarray(i * a.contextLength, (i + 1) * a.contextLength));
     return { ids, eotIndex: argmaxIndex(ids), truncated: false, length: 0 };
   });
-  const text = await runOnce(buildTextEncoderGraph(weights, a, { batch: n, intermediates: true }), textEncoderFeeds(batch));
+  const text = await runOnce(ctx.runtime, buildTextEncoderGraph(weights, a, { batch: n, intermediates: true }), textEncoderFeeds(batch));
   const input = refs.get('encode_image.input')!;
-  const image = await runOnce(buildImageEncoderGraph(weights, a, { batch: input.shape[0]!, intermediates: true }), { image: hostTensor('float32', input.shape, input.data) });
+  const image = await runOnce(ctx.runtime, buildImageEncoderGraph(weights, a, { batch: input.shape[0]!, intermediates: true }), { image: hostTensor('float32', input.shape, input.data) });
   const check = (name: string, actual: unknown, refName: string) => relCheck(group, `${file}: ${name}`, actual as Float32Array, ref(refs, refName), REL);
   return [
     exact(group, `${file}: eot index = argmax`, batch.filter((b, i) => b.eotIndex !== ref(refs, 'encode_text.eot_index')[i]).length),

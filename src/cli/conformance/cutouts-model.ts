@@ -3,7 +3,7 @@ import {
   affineSources, augmentedFeeds, cropFeeds, cropPixelToInput, cropSize, cutoutInputs, makeCutouts, paddedSize, perspectiveCoefficients, perspectiveStartpoints,
   type CutoutGeometry, type CutoutParams, type Point,
 } from '../../models/guidance/index';
-import { hostTensor, type HostTensor } from '../../runtime';
+import { hostTensor, type HostTensor, type Runtime } from '../../runtime';
 import { roundHalfEven } from '../../sampling/respacing';
 import { ref, relCheck, runOnce, withRefs, type Refs } from './model-checks';
 import { exact, guardMany } from './results';
@@ -59,7 +59,7 @@ function feedsOf(params: readonly CutoutParams[], g: CutoutGeometry, sources: In
 }
 
 /** Cuts and dL/d(input) for L = Σ G·cuts, G = cotangent_q / 8. */
-async function cutsAndVjp(refs: Refs, g: CutoutGeometry, augmented: boolean, feeds: Record<string, HostTensor>) {
+async function cutsAndVjp(runtime: Runtime, refs: Refs, g: CutoutGeometry, augmented: boolean, feeds: Record<string, HostTensor>) {
   const graph = new Graph('cutouts');
   const image = graph.input('image', 'float32', [1, 3, g.height, g.width]);
   const cutShape = [g.cutn, 3, g.cutSize, g.cutSize];
@@ -68,7 +68,7 @@ async function cutsAndVjp(refs: Refs, g: CutoutGeometry, augmented: boolean, fee
   graph.output(cuts, 'cuts');
   graph.output(grad([cuts], [image], [cot])[0]!, 'grad');
   const input = hostTensor('float32', [1, 3, g.height, g.width], ref(refs, 'input'));
-  return runOnce(graph, { image: input, cotangent: hostTensor('float32', cutShape, ref(refs, 'cotangent_q').map((q) => q / 8)), ...feeds });
+  return runOnce(runtime, graph, { image: input, cotangent: hostTensor('float32', cutShape, ref(refs, 'cotangent_q').map((q) => q / 8)), ...feeds });
 }
 
 /** The raw draws → parameters mapping: crop size law, half-to-even translation, perspective solve. */
@@ -91,10 +91,10 @@ function drawChecks(group: string, refs: Refs, g: CutoutGeometry, prefix: string
   return [...results, exact(group, 'aug: translation = round-half-even of the raw draws', translations), relCheck(group, 'aug: perspective coefficients (float64 solve)', solved, expected, 1e-6)];
 }
 
-async function operatorChecks(group: string, refs: Refs, g: CutoutGeometry, prefix: 'aug' | 'noaug'): Promise<CheckResult[]> {
+async function operatorChecks(runtime: Runtime, group: string, refs: Refs, g: CutoutGeometry, prefix: 'aug' | 'noaug'): Promise<CheckResult[]> {
   const params = Array.from({ length: g.cutn }, (_, k) => recordedCutout(refs, prefix, k));
   const torch = prefix === 'aug' ? affineSourcesAsTorch(refs, params, g) : undefined;
-  const out = await cutsAndVjp(refs, g, prefix === 'aug', feedsOf(params, g, torch?.sources));
+  const out = await cutsAndVjp(runtime, refs, g, prefix === 'aug', feedsOf(params, g, torch?.sources));
   const results = [
     relCheck(group, `${prefix}: cuts`, out.cuts!.data as Float32Array, ref(refs, `${prefix}.cuts`), REL),
     relCheck(group, `${prefix}: VJP to the input image`, out.grad!.data as Float32Array, ref(refs, `${prefix}.grad_input`), REL),
@@ -110,6 +110,6 @@ export const cutoutsModel = (ctx: GroupContext): AsyncIterable<CheckResult> => w
   const geometry: CutoutGeometry = { height: s.input_hw[0], width: s.input_hw[1], cutSize: s.cut_size, cutn: s.cutn };
   for (const prefix of ['noaug', 'aug'] as const) {
     yield* await guardMany(group, `${prefix}: parameters`, () => Promise.resolve(drawChecks(group, refs, geometry, prefix)));
-    yield* await guardMany(group, `${prefix}: operator`, () => operatorChecks(group, refs, geometry, prefix));
+    yield* await guardMany(group, `${prefix}: operator`, () => operatorChecks(ctx.runtime, group, refs, geometry, prefix));
   }
 });

@@ -1,7 +1,6 @@
-import * as ort from 'onnxruntime-web';
 import { openCheckpoint, readTensor, readTensorFloat32, type Checkpoint } from '../../checkpoint/index';
 import { optimize, serialize, type Graph } from '../../graph';
-import { createRuntime, type HostTensor, type Session } from '../../runtime';
+import type { HostTensor, Runtime, Session } from '../../runtime';
 import { compareArrays, guard } from './results';
 import type { CheckResult, GroupContext } from './types';
 
@@ -33,12 +32,12 @@ export function relCheck(group: string, name: string, actual: ArrayLike<number>,
   return { group, name, maxAbs, maxRel, tolerance, on: 'rel', pass: maxRel <= tolerance };
 }
 
-/** A wasm session of an optimised graph (one thread, as the fixtures were made). */
-export const sessionOf = (graph: Graph): Promise<Session> => createRuntime(ort, { threads: 1 }).createSession(serialize(optimize(graph)));
+/** A session of an optimised graph. */
+export const sessionOf = (runtime: Runtime, graph: Graph): Promise<Session> => runtime.createSession(serialize(optimize(graph)));
 
 /** Runs a graph once on a fresh session and disposes of it. */
-export async function runOnce(graph: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
-  const session = await sessionOf(graph);
+export async function runOnce(runtime: Runtime, graph: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const session = await sessionOf(runtime, graph);
   try {
     return await session.run(feeds);
   } finally {

@@ -23,4 +23,4 @@ export const WEIGHT_SUITES: Readonly<Record<string, CheckSuite>> = { unet: unetW
 export const MODEL_SUITES: Readonly<Record<string, CheckSuite>> = { clip: clipModel, cutouts: cutoutsModel, diffusion: diffusionModel, guidance: guidanceWithE2e, swinir: swinirModel, unet: unetModel };
 
 /** Groups whose model checks are not implemented yet, with the issue that brings them. */
-export const PENDING: Readonly<Record<string, number>> = {};
+export const PENDING: Readonly<Record<string, number>> = { lpips: 19, clip_rn: 20, train: 22 };

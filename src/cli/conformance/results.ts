@@ -1,4 +1,4 @@
-import type { CheckResult } from './types';
+import type { CheckResult, Uninterpreted } from './types';
 
 /** max |a - b| and that divided by max |b| (the reference), over equal-length arrays. */
 export function compareArrays(actual: ArrayLike<number>, reference: ArrayLike<number>): { maxAbs: number; maxRel: number } {
@@ -54,3 +54,18 @@ export function formatResult(r: CheckResult): string {
   const cells = [r.pass ? 'PASS' : 'FAIL', r.group.padEnd(9), r.name.padEnd(52), `abs ${num(r.maxAbs).padEnd(8)}`, `rel ${num(r.maxRel).padEnd(8)}`, `tol ${r.on} ${num(r.tolerance)}`];
   return cells.join('  ') + (r.detail ? `  (${r.detail})` : '');
 }
+
+/** max |a − b| / max(1, max |b|): the fixture README's per-step measure for trajectories. */
+export function stepError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  const { maxAbs } = compareArrays(actual, reference);
+  let scale = 1;
+  for (let i = 0; i < reference.length; i++) scale = Math.max(scale, Math.abs(reference[i]!));
+  return maxAbs / scale;
+}
+
+/** A check whose error is already relative (`stepError`, per-element ratios). */
+export const relResult = (group: string, name: string, error: number, tolerance: number, detail?: string): CheckResult =>
+  ({ group, name, maxAbs: error, maxRel: error, tolerance, on: 'rel', pass: error <= tolerance, ...(detail === undefined ? {} : { detail }) });
+
+/** A FAIL line for what the harness could not interpret: never a silent skip. */
+export const cannotInterpret = (group: string, u: Uninterpreted): CheckResult => exact(group, u.what, Infinity, `cannot interpret: ${u.why}`);

@@ -1,3 +1,4 @@
+import type { Runtime } from '../../runtime';
 import { COMMON_SUITES, MODEL_SUITES, PENDING, WEIGHT_SUITES } from './registry';
 import { exact } from './results';
 import type { CheckResult, CheckSuite, FixtureDir, Manifest } from './types';
@@ -5,8 +6,10 @@ import type { CheckResult, CheckSuite, FixtureDir, Manifest } from './types';
 export interface ConformanceSummary {
   readonly checks: number;
   readonly failed: number;
-  /** 'unet (needs issue 5)', ...: groups present in the directory whose model checks cannot run yet. */
-  readonly cannotRun: readonly string[];
+  /** 'lpips (issue 19)', ...: groups present whose model checks an open issue brings. */
+  readonly pending: readonly string[];
+  /** Groups present that no suite knows: their model checks cannot run at all. */
+  readonly unknown: readonly string[];
 }
 
 function parseManifest(text: string, path: string): Manifest {
@@ -17,11 +20,12 @@ function parseManifest(text: string, path: string): Manifest {
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
 
-/** Runs every check the manifests of `dir` describe, reporting each result as it completes. */
-export async function runConformance(dir: FixtureDir, report: (r: CheckResult) => void): Promise<ConformanceSummary> {
+/** Runs every check the manifests of `dir` describe on `runtime`, reporting each result as it completes. */
+export async function runConformance(dir: FixtureDir, runtime: Runtime, report: (r: CheckResult) => void): Promise<ConformanceSummary> {
   let checks = 0;
   let failed = 0;
-  const cannotRun = new Set<string>();
+  const pending = new Set<string>();
+  const unknown = new Set<string>();
   const emit = (r: CheckResult) => {
     checks++;
     if (!r.pass) failed++;
@@ -35,11 +39,21 @@ export async function runConformance(dir: FixtureDir, report: (r: CheckResult) =
       emit(exact('?', `manifest ${path} parses`, Infinity, (err as Error).message));
       continue;
     }
-    const ctx = { dir, manifest, path: (file: string) => folderOf(path) + file };
+    const ctx = { dir, manifest, runtime, path: (file: string) => folderOf(path) + file };
+    for (const suite of [...COMMON_SUITES, WEIGHT_SUITES[manifest.group]].filter((s): s is CheckSuite => s !== undefined)) for await (const r of suite(ctx)) emit(r);
     const model = MODEL_SUITES[manifest.group];
-    const suites: CheckSuite[] = [...COMMON_SUITES, ...[WEIGHT_SUITES[manifest.group], model].filter((s) => s !== undefined)];
-    for (const suite of suites) for await (const r of suite(ctx)) emit(r);
-    if (!model) cannotRun.add(`${manifest.group} (${PENDING[manifest.group] ? `needs issue ${PENDING[manifest.group]}` : 'no checks for this group'})`);
+    if (!model) {
+      if (PENDING[manifest.group]) pending.add(`${manifest.group} (issue ${PENDING[manifest.group]})`);
+      else unknown.add(manifest.group);
+      continue;
+    }
+    let ran = 0;
+    for await (const r of model(ctx)) {
+      ran++;
+      emit(r);
+    }
+    // A suite that found nothing it could check must not read as a pass.
+    if (ran === 0) emit(exact(manifest.group, 'model checks', Infinity, `no checks ran: nothing in ${path} was recognised as a case`));
   }
-  return { checks, failed, cannotRun: [...cannotRun] };
+  return { checks, failed, pending: [...pending], unknown: [...unknown] };
 }

@@ -1,8 +1,7 @@
-import * as ort from 'onnxruntime-web';
 import { openCheckpoint, readTensorFloat32, type Tensor as StoredTensor } from '../../checkpoint/index';
 import { optimize, opsOffWebGpu, serialize } from '../../graph';
 import { buildSwinIRGraph, clampUnit, createSwinIRUpscaler, loadSwinIR, mirrorPad, paddedSize, planarImage, type PlanarImage, type SwinIRModel } from '../../models/swinir/index';
-import { createRuntime, hostTensor, type Runtime } from '../../runtime/index';
+import { hostTensor, type Runtime } from '../../runtime/index';
 import { compareArrays, exact, guardMany } from './results';
 import type { CheckResult, GroupContext } from './types';
 import { fileForConfig } from './unet-weights';
@@ -69,7 +68,7 @@ async function checkConfig(ctx: GroupContext, name: string, refs: References): P
   const file = fileForConfig(ctx.manifest.files, name);
   if (!file) return [exact(group, `${name}: checkpoint file`, Infinity, `no file named *_${name}.pth in the manifest`)];
   const model = await ctx.dir.withSource(ctx.path(file), (source) => loadSwinIR(source, { label: file }));
-  const runtime = createRuntime(ort, { threads: 1 });
+  const runtime = ctx.runtime;
   const prefixes = [...refs.keys()].filter((k) => k.startsWith(`${name}.`) && k.endsWith('.input')).map((k) => k.slice(0, -'.input'.length));
   const results: CheckResult[] = [];
   for (const prefix of prefixes) {

@@ -1,4 +1,5 @@
 import type { ByteSource } from '../../checkpoint/index';
+import type { Runtime } from '../../runtime';
 
 /** A fixture directory in the format of shared/fixtures/README.md, reached through whatever I/O the host has. */
 export interface FixtureDir {
@@ -20,6 +21,8 @@ export interface Manifest {
   readonly settings: Readonly<Record<string, unknown>>;
   readonly files: Readonly<Record<string, string>>;
   readonly tensors: Readonly<Record<string, ManifestTensor>>;
+  /** The generator's self-checks; some record upstream behaviour to match (e.g. a respacing it refuses). */
+  readonly checks?: Readonly<Record<string, unknown>>;
 }
 
 /** One line of the report. `pass` is `maxAbs <= tolerance` (or `maxRel` when `on` is 'rel'). */
@@ -37,8 +40,16 @@ export interface CheckResult {
 export interface GroupContext {
   readonly dir: FixtureDir;
   readonly manifest: Manifest;
+  /** Where the models of the checks run. */
+  readonly runtime: Runtime;
   /** Path of a file named in the manifest, relative to the fixture directory. */
   path(file: string): string;
+}
+
+/** A tensor, case or setting of a manifest the harness could not interpret, with what it could not read. */
+export interface Uninterpreted {
+  readonly what: string;
+  readonly why: string;
 }
 
 /** A set of checks for one group; yields one result per check and never throws. */

@@ -1,9 +1,8 @@
-import * as ort from 'onnxruntime-web';
 import { openCheckpoint, readTensor, readTensorFloat32, type ByteSource, type Tensor as StoredTensor } from '../../checkpoint/index';
 import { optimize, serialize } from '../../graph';
 import { buildUnetGraph, loadUnetWeights, parseModelConfigYaml, resolveConfig, type UnetConfig, type UnetFlags } from '../../models/unet/index';
 import type { ArrayWeights } from '../../models/weights';
-import { createRuntime, hostTensor, type HostTensor, type Session } from '../../runtime';
+import { hostTensor, type HostTensor, type Runtime, type Session } from '../../runtime';
 import { compareArrays, exact, guardMany } from './results';
 import type { CheckResult, GroupContext } from './types';
 import { fileForConfig } from './unet-weights';
@@ -43,8 +42,8 @@ function tapName(fixtureName: string, c: UnetConfig, s: ConfigSettings): string 
   return fixed[fixtureName] ?? (m ? `${m[1] === 'in' ? 'input' : 'output'}_blocks.${m[2]}` : fixtureName);
 }
 
-async function session(graph: Parameters<typeof optimize>[0], fp16: boolean): Promise<Session> {
-  return createRuntime(ort, { threads: 1 }).createSession(serialize(optimize(graph), { weights: fp16 ? 'float16' : 'float32' }));
+async function session(runtime: Runtime, graph: Parameters<typeof optimize>[0], fp16: boolean): Promise<Session> {
+  return runtime.createSession(serialize(optimize(graph), { weights: fp16 ? 'float16' : 'float32' }));
 }
 
 async function host(refs: References, name: string): Promise<HostTensor> {
@@ -75,14 +74,14 @@ async function configFor(ctx: GroupContext, name: string, s: ConfigSettings): Pr
 }
 
 /** Every case's output and case 0's intermediates in fp32; case 0's output with fp16 weight storage. */
-async function runCases(group: string, name: string, c: UnetConfig, s: ConfigSettings, weights: ArrayWeights, refs: References): Promise<CheckResult[]> {
+async function runCases(runtime: Runtime, group: string, name: string, c: UnetConfig, s: ConfigSettings, weights: ArrayWeights, refs: References): Promise<CheckResult[]> {
   const prefix = `${name}.case0.`;
   const tapped = [...refs.keys()].filter((k) => k.startsWith(prefix) && !['t', 'y', 'out'].includes(k.slice(prefix.length)));
   const taps = tapped.map((k) => tapName(k.slice(prefix.length), c, s));
   const x = refs.get(`${name}.x`)!;
   const options = { batch: x.shape[0]!, height: x.shape[2]!, width: x.shape[3]!, taps };
   const results: CheckResult[] = [];
-  const fp32 = await session(buildUnetGraph(c, weights, options), false);
+  const fp32 = await session(runtime, buildUnetGraph(c, weights, options), false);
   for (let k = 0; refs.has(`${name}.case${k}.out`); k++) {
     const out = await fp32.run(await feeds(refs, name, c, k));
     results.push(compare(group, `${name}.case${k}.out (fp32)`, out.out, await host(refs, `${name}.case${k}.out`), FP32_REL));
@@ -90,7 +89,7 @@ async function runCases(group: string, name: string, c: UnetConfig, s: ConfigSet
     for (const [i, ref] of tapped.entries()) results.push(compare(group, `${ref} as ${taps[i]} (fp32)`, out[taps[i]!], await host(refs, ref), FP32_REL));
   }
   await fp32.dispose();
-  const fp16 = await session(buildUnetGraph(c, weights, { ...options, taps: [] }), true);
+  const fp16 = await session(runtime, buildUnetGraph(c, weights, { ...options, taps: [] }), true);
   const out16 = await fp16.run(await feeds(refs, name, c, 0));
   await fp16.dispose();
   results.push(compare(group, `${name}.case0.out (fp16 weights)`, out16.out, await host(refs, `${name}.case0.out`), FP16_REL));
@@ -103,7 +102,7 @@ async function checkConfig(ctx: GroupContext, name: string, s: ConfigSettings, r
   if (!file) return [...checks, exact(ctx.manifest.group, `${name}: checkpoint file`, Infinity, `no file named *_${name}.pt in the manifest`)];
   const weights = await ctx.dir.withSource(ctx.path(file), async (source) => loadUnetWeights(await openCheckpoint(source), config, file));
   const refs = (await openCheckpoint(refSource)).tensors;
-  return [...checks, ...(await runCases(ctx.manifest.group, name, config, s, weights, refs))];
+  return [...checks, ...(await runCases(ctx.runtime, ctx.manifest.group, name, config, s, weights, refs))];
 }
 
 /**

@@ -1,18 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
-import { nodeFixtureDir } from '../../../src/cli/commands/conformance';
 import type { CheckResult } from '../../../src/cli/conformance/types';
 import { unetModel } from '../../../src/cli/conformance/unet-model';
 import { buildUnetGraph } from '../../../src/models/unet';
-import { describeWithFixtures, FIXTURES_DIR, fixturePath } from '../../fixtures';
+import { describeWithFixtures } from '../../fixtures';
+import { groupContext } from '../../helpers/conformance';
 import { runGraph } from '../../helpers/ort';
 import { fixtureUnet, get, readReferences, relError } from './fixtures';
 
 describeWithFixtures('UNet configs A, B, C against upstream (the conformance suite on the shared fixtures)', () => {
   it('every case output and every recorded intermediate: fp32 within 1e-4·max|ref|, fp16 weights within 1e-2', async () => {
-    const manifest = JSON.parse(await readFile(fixturePath('unet/unet_ref.json'), 'utf8'));
     const results: CheckResult[] = [];
-    for await (const r of unetModel({ dir: nodeFixtureDir(FIXTURES_DIR), manifest, path: (f) => `unet/${f}` })) results.push(r);
+    for await (const r of unetModel(await groupContext('unet'))) results.push(r);
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: rel ${r.maxRel} ${r.detail ?? ''}`)).toEqual([]);
     const names = results.map((r) => r.name);
     // 3 cases per config, the intermediates the README lists (A 5, B 3, C 6), the yaml-vs-kwargs and fp16 lines.
