@@ -10,7 +10,7 @@ import { findStateDict } from './unwrap';
 import { openZip } from './zip';
 
 export { blobSource, memorySource, type BlobLike, type ByteSource } from './byte-source';
-export { DTYPE_BYTES, bfloat16ToFloat32, halfToFloat32, isFloating, type DType, type TypedArrayOf } from './dtype';
+export { DTYPE_BYTES, TORCH_DTYPE_NAMES, bfloat16ToFloat32, halfToFloat32, isFloating, type DType, type TypedArrayOf } from './dtype';
 export {
   isContiguous, numel, readTensor, readTensorBytes, readTensorFloat32, tensorByteLength, type Storage, type Tensor,
 } from './tensor';
