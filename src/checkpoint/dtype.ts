@@ -9,6 +9,12 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
 
 export const isDType = (name: string): name is DType => Object.hasOwn(DTYPE_BYTES, name);
 
+/** torch's name for each dtype (`torch.float32` without the module), as manifests written from torch list them. */
+export const TORCH_DTYPE_NAMES: Readonly<Record<DType, string>> = {
+  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8',
+  U64: 'uint64', U32: 'uint32', U16: 'uint16', U8: 'uint8', BOOL: 'bool',
+};
+
 export const isFloating = (dtype: DType): boolean => dtype === 'F64' || dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
 
 /** The typed array a dtype's raw bytes are viewed as. F16 and BF16 stay raw 16-bit words. */

@@ -1,21 +1,24 @@
 import { CheckpointError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { readSafetensors } from './safetensors';
+import type { PyValue } from './pickle-values';
 import type { Tensor } from './tensor';
 import { readTorchArchive } from './torch';
+import { readTorchLegacy } from './torch-legacy';
 import { isTensor } from './torch-globals';
 import { findStateDict } from './unwrap';
 import { openZip } from './zip';
 
 export { blobSource, memorySource, type BlobLike, type ByteSource } from './byte-source';
-export { DTYPE_BYTES, bfloat16ToFloat32, halfToFloat32, isFloating, type DType, type TypedArrayOf } from './dtype';
+export { DTYPE_BYTES, TORCH_DTYPE_NAMES, bfloat16ToFloat32, halfToFloat32, isFloating, type DType, type TypedArrayOf } from './dtype';
 export {
   isContiguous, numel, readTensor, readTensorBytes, readTensorFloat32, tensorByteLength, type Storage, type Tensor,
 } from './tensor';
 export { hfClipSource, readHfClipAsOpenAI } from './hf-clip';
 export type { PyValue } from './pickle-values';
 
-export type CheckpointFormat = 'torch' | 'torchscript' | 'safetensors';
+/** 'torch': torch.save zip archives (torch >= 1.6); 'torch-legacy': the format torch.save wrote before. */
+export type CheckpointFormat = 'torch' | 'torch-legacy' | 'torchscript' | 'safetensors';
 
 export interface Checkpoint {
   readonly format: CheckpointFormat;
@@ -29,22 +32,33 @@ export interface Checkpoint {
   readonly constants: readonly Tensor[];
 }
 
-const LEGACY_ADVICE = "re-save it with a current PyTorch: torch.save(torch.load('in.pt', weights_only=True), 'out.pt', _use_new_zipfile_serialization=True)";
+/** torch.save's tar format (the earliest PyTorch releases) has a POSIX tar header: 'ustar' at byte 257. */
+const isTar = (head: Uint8Array): boolean => [0x75, 0x73, 0x74, 0x61, 0x72].every((b, i) => head[257 + i] === b);
 
-/** torch.save before 1.6 began with a pickled magic number 0x1950a86a20f9469cfc6c. */
-const LEGACY_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+/** torch's magic number 0x1950a86a20f9469cfc6c as LONG1: the first value torch.save wrote before 1.6. */
+const LEGACY_MAGIC = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
 const startsWith = (bytes: Uint8Array, prefix: readonly number[]): boolean => prefix.every((b, i) => bytes[i] === b);
 
-function isLegacy(head: Uint8Array): boolean {
-  const tar = [0x75, 0x73, 0x74, 0x61, 0x72].every((b, i) => head[257 + i] === b);
-  return tar || startsWith(head, LEGACY_MAGIC);
+/**
+ * PROTO, a FRAME when the pickle protocol is 4 or more, then the magic number, as far as the file
+ * goes: a file cut inside it is still told apart, and its reader says where it ends.
+ */
+function isLegacyTorch(head: Uint8Array): boolean {
+  const magic = head.subarray(head[2] === 0x95 ? 11 : 2);
+  return head[0] === 0x80 && magic.length >= 4 && LEGACY_MAGIC.every((b, i) => i >= magic.length || magic[i] === b);
 }
 
 /** An 8-byte length below 4 GiB then '{'; the length is checked against the file by the reader, which says "truncated". */
 function looksLikeSafetensors(head: Uint8Array): boolean {
   if (head.length < 9) return false;
   return head[8] === 0x7b && new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true) === 0;
+}
+
+/** A checkpoint whose state dict is found in what its pickle held. */
+function pickledCheckpoint(format: CheckpointFormat, root: PyValue, constants: readonly Tensor[] = []): Checkpoint {
+  const sd = findStateDict(root);
+  return { format, tensors: sd.tensors, unwrapped: sd.unwrapped, metadata: {}, constants };
 }
 
 /**
@@ -56,15 +70,17 @@ export async function openCheckpoint(source: ByteSource): Promise<Checkpoint> {
   const head = await source.read(0, Math.min(source.size, 512));
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) {
     const archive = await readTorchArchive(await openZip(source));
-    const sd = findStateDict(archive.root);
     const constants = Array.isArray(archive.constants) ? archive.constants.filter(isTensor) : [];
-    return { format: archive.isTorchScript ? 'torchscript' : 'torch', tensors: sd.tensors, unwrapped: sd.unwrapped, metadata: {}, constants };
+    return pickledCheckpoint(archive.isTorchScript ? 'torchscript' : 'torch', archive.root, constants);
   }
-  if (isLegacy(head)) throw new CheckpointError(`this is the legacy (pre-1.6, non-zip) torch.save format, which is not supported: ${LEGACY_ADVICE}`);
+  if (isLegacyTorch(head)) return pickledCheckpoint('torch-legacy', await readTorchLegacy(source));
+  if (isTar(head)) {
+    throw new CheckpointError("this is torch.save's tar format, from the earliest PyTorch releases, which is not supported: re-save it with a current PyTorch: torch.save(torch.load('in.pt'), 'out.pt')");
+  }
   if (looksLikeSafetensors(head)) {
     const file = await readSafetensors(source);
     return { format: 'safetensors', tensors: file.tensors, unwrapped: [], metadata: file.metadata, constants: [] };
   }
   const hex = [...head.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new CheckpointError(`unrecognised checkpoint format (first bytes ${hex}): expected a PyTorch zip archive, a TorchScript archive or safetensors`);
+  throw new CheckpointError(`unrecognised checkpoint format (first bytes ${hex}): expected a PyTorch zip or legacy file, a TorchScript archive or safetensors`);
 }

@@ -5,6 +5,17 @@ import {
 } from './pickle-values';
 import { decodeLatin1, decodeUtf8 } from './utf8';
 
+/**
+ * The pickle ran past the end of the bytes it was given. A caller that gave only the start of a file
+ * (torch's legacy format, whose pickles have no stated length) reads more and tries again.
+ */
+export class PickleTruncatedError extends CheckpointError {
+  /** How far into the bytes the machine needed to read; past their end. */
+  constructor(message: string, readonly neededEnd: number) {
+    super(message);
+  }
+}
+
 /** How a caller resolves what a pickle refers to. `findGlobal` throws for anything not allow-listed. */
 export interface PickleHooks {
   findGlobal(module: string, name: string): PyValue;
@@ -28,13 +39,21 @@ class Machine {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  fail(message: string): never {
+  private message(text: string): string {
     const op = this.bytes[this.opPos] ?? 0;
-    throw new CheckpointError(`${this.what}: ${message} (opcode 0x${op.toString(16).padStart(2, '0')} at byte offset ${this.opPos})`);
+    return `${this.what}: ${text} (opcode 0x${op.toString(16).padStart(2, '0')} at byte offset ${this.opPos})`;
+  }
+
+  fail(text: string): never {
+    throw new CheckpointError(this.message(text));
+  }
+
+  failTruncated(text: string, neededEnd: number): never {
+    throw new PickleTruncatedError(this.message(text), neededEnd);
   }
 
   need(n: number): number {
-    if (n > this.bytes.length - this.pos) this.fail(`needs ${n} more bytes but the pickle ends (truncated)`);
+    if (n > this.bytes.length - this.pos) this.failTruncated(`needs ${n} more bytes but the pickle ends at byte offset ${this.bytes.length} (truncated)`, this.pos + n);
     const at = this.pos;
     this.pos += n;
     return at;
@@ -57,7 +76,7 @@ class Machine {
 
   line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
-    if (end < 0) this.fail('text argument has no newline (truncated)');
+    if (end < 0) this.failTruncated(`text argument has no newline (truncated): the pickle ends at byte offset ${this.bytes.length}`, this.bytes.length + 1);
     return decodeLatin1(this.take(end - this.pos + 1).subarray(0, -1));
   }
 
@@ -247,21 +266,29 @@ const OPS = new Map<number, Op>([
   [c('P'), (m) => m.push(m.hooks.persistentLoad(m.line()))],
 ]);
 
-/** Unpickles `bytes` (named `what` in errors) with the given hooks. */
-export function unpickle(bytes: Uint8Array, hooks: PickleHooks, what: string): PyValue {
-  if (bytes.length > LIMITS.maxPickleBytes) throw new CheckpointError(`${what}: pickle of ${bytes.length} bytes exceeds the ${LIMITS.maxPickleBytes}-byte limit`);
+/**
+ * Unpickles the pickle that starts at `start` in `bytes` (named `what` in errors; offsets in them
+ * count from the start of `bytes`) and says where it ended: torch's legacy format puts several
+ * pickles back to back, each with its own memo.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, hooks: PickleHooks, what: string): { value: PyValue; end: number } {
+  if (bytes.length - start > LIMITS.maxPickleBytes) throw new CheckpointError(`${what}: pickle of ${bytes.length - start} bytes exceeds the ${LIMITS.maxPickleBytes}-byte limit`);
   const m: Machine = new Machine(bytes, hooks, what);
+  m.pos = start;
   while (m.pos < bytes.length) {
     m.opPos = m.pos;
     const code = m.u8();
     if (code === c('.')) {
       if (m.marks.length > 0) m.fail('STOP inside an open MARK');
-      return m.pop();
+      return { value: m.pop(), end: m.pos };
     }
     const op = OPS.get(code);
     if (!op) m.fail(`unsupported or unknown opcode`);
     op(m);
   }
   m.opPos = bytes.length;
-  throw new CheckpointError(`${what}: pickle ends without STOP at byte offset ${bytes.length} (truncated)`);
+  throw new PickleTruncatedError(`${what}: pickle ends without STOP at byte offset ${bytes.length} (truncated)`, bytes.length + 1);
 }
+
+/** Unpickles `bytes` (named `what` in errors) with the given hooks. */
+export const unpickle = (bytes: Uint8Array, hooks: PickleHooks, what: string): PyValue => unpickleAt(bytes, 0, hooks, what).value;

@@ -67,8 +67,9 @@ function orderedDict(args: readonly PyValue[]): PyValue {
   const map = new Map<PyValue, PyValue>();
   if (items === undefined) return map;
   if (!Array.isArray(items)) throw new CheckpointError(`collections.OrderedDict: expected a list of pairs, got ${typeName(items)}`);
+  // Python 2's pickler wrote the items as [key, value] lists, not tuples.
   for (const pair of items) {
-    if (!isTuple(pair) || pair.length !== 2) throw new CheckpointError('collections.OrderedDict: every item must be a (key, value) pair');
+    if (!Array.isArray(pair) || pair.length !== 2) throw new CheckpointError('collections.OrderedDict: every item must be a (key, value) pair');
     map.set(pair[0]!, pair[1]!);
   }
   return map;
@@ -129,13 +130,25 @@ export function torchGlobal(module: string, name: string): PyValue {
   throw new CheckpointError(`refusing global '${qualname}': it is not one of the tensor, storage or container types a checkpoint needs (loading it could run code)`);
 }
 
+/** What a persistent id says about its storage, before anything is known of its bytes. */
+export interface DeclaredStorage {
+  readonly dtype: DType;
+  /** Elements of `dtype`. */
+  readonly count: number;
+  /** The storage type, for messages: 'torch.FloatStorage', ... */
+  readonly qualname: string;
+}
+
 /**
- * Resolves torch's persistent ids `('storage', StorageType, key, location, numel)` to the record
- * `storageFor(key)` returns, checking that the declared element count fits the record.
+ * Resolves torch's persistent ids `('storage', StorageType, key, location, numel)` (the legacy format
+ * adds a sixth item, view metadata, None unless the storage is a view) to the record `storageFor(key)`
+ * returns, checking that the declared element count fits the record. The location is ignored: every
+ * storage is read to the CPU.
  */
-export function torchPersistentLoad(pid: PyValue, storageFor: (key: string) => Storage): PyValue {
-  if (!isTuple(pid) || pid[0] !== 'storage' || pid.length < 5) {
-    throw new CheckpointError(`unsupported persistent id ${typeName(pid)} (expected ('storage', type, key, location, numel))`);
+export function torchPersistentLoad(pid: PyValue, storageFor: (key: string, declared: DeclaredStorage) => Storage): PyValue {
+  if (!isTuple(pid) || pid[0] !== 'storage' || pid.length < 5 || pid.length > 6) {
+    const got = isTuple(pid) ? `tuple of ${pid.length} items starting with ${typeName(pid[0] ?? null)} '${String(pid[0]).slice(0, 20)}'` : typeName(pid);
+    throw new CheckpointError(`unsupported persistent id: ${got}, expected ('storage', type, key, location, numel)`);
   }
   const type = pid[1]!;
   if (!isObject(type) || type.kind !== 'storage-type') throw new CheckpointError(`persistent id names ${typeName(type)}, not a storage type`);
@@ -143,7 +156,9 @@ export function torchPersistentLoad(pid: PyValue, storageFor: (key: string) => S
   const key = asString(pid[2], 'storage key');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key) || key.includes('..')) throw new CheckpointError(`invalid storage key '${key.slice(0, 80)}'`);
   const count = asIndex(pid[4], `storage '${key}': element count`);
-  const storage = storageFor(key);
+  // Old torch versions could save a storage as a view into another; such files are not read.
+  if ((pid[5] ?? null) !== null) throw new CheckpointError(`storage '${key}' is a view into another storage (${typeName(pid[5]!)} view metadata), which is not supported`);
+  const storage = storageFor(key, { dtype, count, qualname });
   if (count * DTYPE_BYTES[dtype] > storage.byteLength) {
     throw new CheckpointError(`storage '${key}' declares ${count} ${qualname} elements (${count * DTYPE_BYTES[dtype]} bytes) but its record holds ${storage.byteLength} bytes`);
   }

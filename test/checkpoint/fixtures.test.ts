@@ -3,9 +3,10 @@ import { expect, it } from 'vitest';
 import {
   DTYPE_BYTES, numel, openCheckpoint, readHfClipAsOpenAI, readTensor, readTensorBytes, readTensorFloat32, type Checkpoint,
 } from '../../src/checkpoint/index';
+import { listTensor, type ListedTensor } from '../../src/cli/conformance/lpips-weights';
 import { withFileSource } from '../../src/cli/file-source';
 import { describeWithFixtures, fixturePath } from '../fixtures';
-import { stridedCopy, zipEntries } from './helpers/independent';
+import { legacyBlocks, stridedCopy, zipEntries } from './helpers/independent';
 
 const TORCH_FILES = ['unet/unet_A.pt', 'unet/unet_B.pt', 'unet/unet_C.pt', 'clip/clip_state_dict.pt', 'clip/clip_jit.pt', 'swinir/swinir_M.pth', 'swinir/swinir_L.pth'];
 const SAFETENSORS_FILES = ['clip/hf/model.safetensors', 'unet/unet_ref.safetensors', 'clip/clip_ref.safetensors', 'swinir/swinir_ref.safetensors', 'diffusion/diffusion_ref.safetensors', 'guidance/guidance_ref.safetensors', 'cutouts/cutouts_ref.safetensors'];
@@ -18,6 +19,27 @@ const manifest = (group: string) => JSON.parse(readFileSync(fixturePath(group, `
 /** Bit-exact comparison (vitest's deep equality is far too slow for millions of elements). */
 const sameBits = (a: Float32Array, b: Float32Array): boolean =>
   Buffer.compare(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+interface LpipsListing {
+  readonly file: string;
+  readonly byte_ranges: { readonly storage_data: readonly [number, number] };
+  readonly storage_keys_file_order: readonly string[];
+  readonly storage_types: readonly string[];
+  readonly tensor_storage_key: Readonly<Record<string, string>>;
+  readonly tensors: readonly ListedTensor[];
+}
+
+/** The listing lpips_ref.json gives for one of its legacy files (`settings.checkpoint_listings` or `settings.upstream_lin_file`). */
+function lpipsListing(file: string): LpipsListing {
+  const { settings } = JSON.parse(readFileSync(fixturePath('lpips', 'lpips_ref.json'), 'utf8')) as {
+    settings: { checkpoint_listings: Record<string, LpipsListing>; upstream_lin_file: LpipsListing };
+  };
+  const listing = [...Object.values(settings.checkpoint_listings), settings.upstream_lin_file].find((l) => l.file === file);
+  if (!listing) throw new Error(`lpips_ref.json lists no ${file}`);
+  return listing;
+}
+
+const LEGACY_FILES = ['vgg16_small_legacy.pth', 'lin_small_legacy.pth', 'vgg_v0.1_lin.pth'];
 
 const openFile = async <T>(file: string, work: (ck: Checkpoint) => Promise<T>): Promise<T> =>
   withFileSource(fixturePath(file), async (source) => work(await openCheckpoint(source)));
@@ -53,6 +75,41 @@ describeWithFixtures('fixture checkpoints', () => {
         expect(Buffer.compare(await readTensorBytes(t), expected), name).toBe(0);
       }
     });
+  });
+
+  it.each(LEGACY_FILES)('lpips/%s: every tensor matches its listing in lpips_ref.json', async (file) => {
+    const listing = lpipsListing(file);
+    await openFile(`lpips/${file}`, async (ck) => {
+      expect(ck.format).toBe('torch-legacy');
+      const listed: ListedTensor[] = [];
+      for (const [name, t] of ck.tensors) listed.push(await listTensor(name, t));
+      expect(listed).toEqual(listing.tensors);
+      expect(Object.fromEntries([...ck.tensors].map(([name, t]) => [name, t.storage.key]))).toEqual(listing.tensor_storage_key);
+    });
+  });
+
+  it.each(LEGACY_FILES)('lpips/%s: every tensor equals an independent decoding of the data blocks', async (file) => {
+    const listing = lpipsListing(file);
+    expect(listing.storage_types).toEqual(['FloatStorage']);
+    const blocks = legacyBlocks(readFileSync(fixturePath('lpips', file)), listing.byte_ranges.storage_data[0], listing.storage_keys_file_order, 4);
+    await openFile(`lpips/${file}`, async (ck) => {
+      for (const [name, t] of ck.tensors) {
+        const expected = stridedCopy(blocks.get(t.storage.key)!, DTYPE_BYTES[t.dtype], t.shape, t.strides, t.offset);
+        expect(Buffer.compare(await readTensorBytes(t), expected), name).toBe(0);
+      }
+    });
+  });
+
+  it('lpips: the legacy VGG16 trunk equals its zip copy, tensor by tensor', async () => {
+    await openFile('lpips/vgg16_small_legacy.pth', (legacy) => openFile('lpips/vgg16_small_zip.pth', async (zip) => {
+      expect([legacy.format, zip.format]).toEqual(['torch-legacy', 'torch']);
+      expect([...legacy.tensors.keys()]).toEqual([...zip.tensors.keys()]);
+      for (const [name, t] of legacy.tensors) {
+        const other = zip.tensors.get(name)!;
+        expect([t.dtype, t.shape], name).toEqual([other.dtype, other.shape]);
+        expect(Buffer.compare(await readTensorBytes(t), await readTensorBytes(other)), name).toBe(0);
+      }
+    }));
   });
 
   it('reference tensor files hold what their manifests list', async () => {

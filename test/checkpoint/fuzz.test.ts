@@ -4,6 +4,7 @@ import { unpickle } from '../../src/checkpoint/pickle';
 import { torchGlobal, torchPersistentLoad } from '../../src/checkpoint/torch-globals';
 import { PickleWriter } from './helpers/pickle-writer';
 import { writeSafetensors } from './helpers/safetensors-writer';
+import { legacyTorchFile } from './helpers/legacy-writer';
 import { f32Bytes, i64Bytes, statePickle, torchZip, writeTensor, type StorageSpec, type TensorSpec } from './helpers/torch-writer';
 
 /** mulberry32: a small seeded PRNG, so every failure names a reproducible case. */
@@ -62,6 +63,8 @@ function scripted(): Uint8Array {
 const BASES: Record<string, Uint8Array> = {
   'torch zip': torchZip({ storages, tensors, wrap: ['params_ema'] }),
   'torch zip (deflated, zip64)': torchZip({ storages, tensors, zip: { zip64: true }, extra: [{ name: 'archive/extra', data: new Uint8Array(64), method: 8 }] }),
+  'torch legacy': legacyTorchFile({ storages, tensors, wrap: ['state_dict'], keys: ['2', '0', '1'] }),
+  'torch legacy (python 2)': legacyTorchFile({ storages, tensors, style: { python2: true, location: 'cuda:0' } }),
   torchscript: torchZip({ storages, pickle: scripted(), extra: [{ name: 'archive/constants.pkl', data: new PickleWriter().proto(2).emptyTuple().stop().bytes() }] }),
   safetensors: writeSafetensors([
     { name: 'a', dtype: 'F32', shape: [2, 2], data: f32Bytes([1, 2, 3, 4]) },

@@ -125,14 +125,6 @@ describe('torch zip checkpoints: broken and hostile files', () => {
   it('rejects big-endian archives', () => expectCheckpointError(open(torchZip({ storages, tensors, extra: [{ name: 'archive/byteorder', data: new TextEncoder().encode('big') }] })), "archive records byte order 'big'; only little-endian checkpoints are supported"));
   it('rejects a dict without tensors, naming its keys', () => expectCheckpointError(open(torchZip({ storages: [], pickle: new PickleWriter().proto(2).emptyDict().str('epoch').int(3).setitem().stop().bytes() })), "no tensors found in the checkpoint's dict (keys: 'epoch')"));
 
-  it('rejects the legacy pre-zip format, saying how to re-save it', async () => {
-    const legacy = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e, 0x80, 0x02]);
-    await expectCheckpointError(open(legacy), "_use_new_zipfile_serialization=True");
-    const tar = new Uint8Array(1024);
-    tar.set(new TextEncoder().encode('ustar'), 257);
-    await expectCheckpointError(open(tar), 'legacy (pre-1.6, non-zip) torch.save format');
-  });
-
   it('rejects random bytes', async () => {
     let seed = 1;
     const bytes = Uint8Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);

@@ -1,7 +1,7 @@
 import { numel, openCheckpoint, tensorByteLength, type Checkpoint } from '../../checkpoint/index';
 import { withFileSource } from '../file-source';
 
-export const summary = 'list the tensors of a checkpoint (.pt/.pth torch or TorchScript, .safetensors)';
+export const summary = 'list the tensors of a checkpoint (.pt/.pth torch, zip or legacy, or TorchScript; .safetensors)';
 export const usage = 'npm run cli -- inspect <file> [--json]';
 
 interface Row { name: string; dtype: string; shape: number[]; bytes: number }

@@ -3,6 +3,7 @@ import { clipModel } from './clip-model';
 import { cutoutsModel } from './cutouts-model';
 import { clipWeights } from './clip-weights';
 import { guidanceWithE2e } from './guidance-e2e';
+import { lpipsWeights } from './lpips-weights';
 import { diffusionModel } from './diffusion-model';
 import { swinirModel } from './swinir-model';
 import { swinirWeights } from './swinir-weights';
@@ -14,7 +15,7 @@ import { unetWeights } from './unet-weights';
 export const COMMON_SUITES: readonly CheckSuite[] = [checkpointFiles];
 
 /** Per group: what the checkpoint files must contain according to the manifest's settings. */
-export const WEIGHT_SUITES: Readonly<Record<string, CheckSuite>> = { unet: unetWeights, clip: clipWeights, swinir: swinirWeights };
+export const WEIGHT_SUITES: Readonly<Record<string, CheckSuite>> = { unet: unetWeights, clip: clipWeights, swinir: swinirWeights, lpips: lpipsWeights };
 
 /**
  * Per group: the model checks (outputs against the reference tensors). Each issue that implements a

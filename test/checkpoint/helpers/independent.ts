@@ -37,3 +37,16 @@ export function stridedCopy(storage: Uint8Array, itemBytes: number, shape: reado
   }
   return out;
 }
+
+/** The data blocks of a legacy torch file: from `start`, per key in order, an int64 count then count * itemBytes bytes. */
+export function legacyBlocks(bytes: Uint8Array, start: number, keys: readonly string[], itemBytes: number): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let p = start;
+  for (const key of keys) {
+    const length = Number(Buffer.from(bytes.subarray(p, p + 8)).readBigInt64LE(0)) * itemBytes;
+    out.set(key, bytes.subarray(p + 8, p + 8 + length));
+    p += 8 + length;
+  }
+  if (p !== bytes.length) throw new Error(`independent decoder: blocks end at ${p}, not at the end of the file (${bytes.length})`);
+  return out;
+}

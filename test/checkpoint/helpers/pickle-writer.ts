@@ -6,7 +6,12 @@ export class PickleWriter {
   private readonly out: number[] = [];
 
   raw(...bytes: number[]): this {
-    this.out.push(...bytes);
+    return this.rawBytes(bytes);
+  }
+
+  /** Like `raw`, for byte runs too long to spread into arguments (long names). */
+  rawBytes(bytes: Iterable<number>): this {
+    for (const b of bytes) this.out.push(b);
     return this;
   }
 
@@ -28,6 +33,12 @@ export class PickleWriter {
     if (v >= 0n && v < 256n) return this.raw(0x4b, Number(v));
     if (v >= 0n && v < 65536n) return this.raw(0x4d, Number(v) & 0xff, Number(v) >> 8);
     if (v >= -(2n ** 31n) && v < 2n ** 31n) return this.raw(0x4a, ...this.u32(Number(v)));
+    return this.long1(v);
+  }
+
+  /** LONG1 whatever the value, as Python 2 pickled a `long` (torch's numels). */
+  long1(n: number | bigint): this {
+    const v = BigInt(n);
     const bytes: number[] = [];
     let x = v;
     const done = (): boolean => (x === 0n && (bytes.at(-1)! & 0x80) === 0) || (x === -1n && (bytes.at(-1)! & 0x80) !== 0);
@@ -39,8 +50,14 @@ export class PickleWriter {
   }
 
   str(s: string): this {
-    const bytes = [...new TextEncoder().encode(s)];
-    return this.raw(0x58, ...this.u32(bytes.length), ...bytes);
+    const bytes = new TextEncoder().encode(s);
+    return this.raw(0x58, ...this.u32(bytes.length)).rawBytes(bytes);
+  }
+
+  /** SHORT_BINSTRING: a Python 2 `str` (bytes, read as Latin-1). */
+  binstring(s: string): this {
+    const bytes = [...s].map((ch) => ch.charCodeAt(0));
+    return this.raw(0x55, bytes.length, ...bytes);
   }
 
   global(module: string, name: string): this {
@@ -55,6 +72,8 @@ export class PickleWriter {
   setitem = (): this => this.op('s');
   setitems = (): this => this.op('u');
   append = (): this => this.op('a');
+  appends = (): this => this.op('e');
+  tuple1 = (): this => this.raw(0x85);
   reduce = (): this => this.op('R');
   build = (): this => this.op('b');
   newobj = (): this => this.raw(0x81);

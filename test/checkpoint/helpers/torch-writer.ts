@@ -18,31 +18,60 @@ export interface TensorSpec {
   readonly offset?: number;
 }
 
-const ITEM_BYTES: Readonly<Record<string, number>> = {
+export const ITEM_BYTES: Readonly<Record<string, number>> = {
   DoubleStorage: 8, FloatStorage: 4, HalfStorage: 2, BFloat16Storage: 2, LongStorage: 8, IntStorage: 4, ShortStorage: 2,
   CharStorage: 1, ByteStorage: 1, BoolStorage: 1,
 };
 
 export const rowMajorStrides = (shape: readonly number[]): number[] => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
 
+/** How torch pickled a state dict: by default as torch >= 1.6 does inside a zip archive. */
+export interface PickleStyle {
+  /** torch's legacy format: every persistent id ends with view metadata (None). */
+  readonly legacy?: boolean;
+  /**
+   * The legacy format as Python 2 wrote it (implies `legacy`): SHORT_BINSTRING strings, LONG1 numels,
+   * None backward hooks, the OrderedDict made from a list of [key, value] lists.
+   */
+  readonly python2?: boolean;
+  /** The storages' device tag: 'cpu' by default (the real LPIPS weights say 'cuda:0'). */
+  readonly location?: string;
+}
+
+const text = (w: PickleWriter, s: string, style: PickleStyle): PickleWriter => (style.python2 ? w.binstring(s) : w.str(s));
+
 /** `_rebuild_tensor_v2((storage pid), offset, size, stride, False, OrderedDict())` as torch pickles it. */
-export function writeTensor(w: PickleWriter, t: TensorSpec, storages: readonly StorageSpec[]): PickleWriter {
+export function writeTensor(w: PickleWriter, t: TensorSpec, storages: readonly StorageSpec[], style: PickleStyle = {}): PickleWriter {
   const s = storages.find((x) => x.key === t.storage);
   if (!s) throw new Error(`test bug: no storage ${t.storage}`);
   w.global('torch._utils', '_rebuild_tensor_v2').mark();
-  w.mark().str('storage').global('torch', s.cls).str(s.key).str('cpu').int(s.numel ?? s.bytes.length / ITEM_BYTES[s.cls]!).tuple().binpersid();
+  text(text(text(w.mark(), 'storage', style).global('torch', s.cls), s.key, style), style.location ?? 'cpu', style);
+  const numel = s.numel ?? s.bytes.length / ITEM_BYTES[s.cls]!;
+  if (style.python2) w.long1(numel).none();
+  else if (style.legacy) w.int(numel).none();
+  else w.int(numel);
+  w.tuple().binpersid();
   w.int(t.offset ?? 0).ints(t.shape).ints(t.strides ?? rowMajorStrides(t.shape)).bool(false);
-  return w.global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  if (style.python2) w.none();
+  else w.global('collections', 'OrderedDict').emptyTuple().reduce();
+  return w.tuple().reduce();
 }
 
 /** An OrderedDict state dict, optionally inside `{wrap[0]: {wrap[1]: ...}}`, with torch's `_metadata` BUILD. */
-export function statePickle(tensors: readonly TensorSpec[], storages: readonly StorageSpec[], wrap: readonly string[] = []): Uint8Array {
+export function statePickle(tensors: readonly TensorSpec[], storages: readonly StorageSpec[], wrap: readonly string[] = [], style: PickleStyle = {}): Uint8Array {
   const w = new PickleWriter().proto(2);
-  for (const key of wrap) w.emptyDict().str(key);
-  w.global('collections', 'OrderedDict').emptyTuple().reduce().mark();
-  for (const t of tensors) writeTensor(w.str(t.name), t, storages);
-  w.setitems();
-  w.emptyDict().str('_metadata').global('collections', 'OrderedDict').emptyTuple().reduce().setitem().build();
+  for (const key of wrap) text(w.emptyDict(), key, style);
+  w.global('collections', 'OrderedDict');
+  if (style.python2) {
+    w.emptyList().mark();
+    for (const t of tensors) writeTensor(text(w.emptyList().mark(), t.name, style), t, storages, style).appends();
+    w.appends().tuple1().reduce();
+  } else {
+    w.emptyTuple().reduce().mark();
+    for (const t of tensors) writeTensor(w.str(t.name), t, storages, style);
+    w.setitems();
+  }
+  text(w.emptyDict(), '_metadata', style).global('collections', 'OrderedDict').emptyTuple().reduce().setitem().build();
   for (let i = 0; i < wrap.length; i++) w.setitem();
   return w.stop().bytes();
 }
