@@ -10,6 +10,7 @@ import type { CheckResult } from '../../src/cli/conformance/types';
 import { legacyTorchFile } from '../checkpoint/helpers/legacy-writer';
 import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';
 import { f32Bytes } from '../checkpoint/helpers/torch-writer';
+import { wasmRuntime } from '../helpers/ort';
 
 const root = mkdtempSync(join(tmpdir(), 'legacy-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,7 +54,7 @@ describe('cli on legacy torch files', () => {
       tensors: { x: { dtype: 'F32', shape: [1] } },
     }));
     const results: CheckResult[] = [];
-    await runConformance(nodeFixtureDir(dir), (r) => results.push(r));
+    await runConformance(nodeFixtureDir(dir), wasmRuntime(), (r) => results.push(r));
     const line = (name: string) => results.find((r) => r.name === name);
     expect(line('reads lin.pth')?.detail).toBe('torch-legacy, 1 tensors, 6 elements, 24 bytes');
     expect(line('lin.pth: tensors = listing')).toMatchObject({ pass: true, detail: 'torch-legacy, 1 tensors: names, dtypes, shapes, sha256, first values' });
