@@ -51,6 +51,8 @@ export class Graph implements GraphData {
   readonly nodes: GraphNode[] = [];
   readonly initializers: Initializer[] = [];
   private readonly byName = new Map<string, Tensor>();
+  /** The node that computes each value: op helpers look one step back to rewrite patterns as they build. */
+  private readonly producers = new Map<string, GraphNode>();
   /** Initializers by name: gradient rules read constant inputs (axes, pads, bounds) for every node. */
   private readonly constants = new Map<string, Initializer>();
   private counter = 0;
@@ -82,7 +84,9 @@ export class Graph implements GraphData {
     }
     const results = outputs.map((o) => this.tensor(o.name === undefined ? this.fresh(opType.toLowerCase()) : this.claim(o.name), o.dtype, o.shape));
     const outputTypes = results.map(({ dtype, shape }) => ({ dtype, shape }));
-    this.nodes.push({ opType, inputs: inputs.map((t) => t.name), outputs: results.map((t) => t.name), outputTypes, attributes });
+    const node = { opType, inputs: inputs.map((t) => t.name), outputs: results.map((t) => t.name), outputTypes, attributes };
+    this.nodes.push(node);
+    for (const t of results) this.producers.set(t.name, node);
     return results;
   }
 
@@ -98,6 +102,11 @@ export class Graph implements GraphData {
     const init = this.constants.get(t.name);
     if (!init) throw new ShapeError(`${t.name} is not a constant of graph ${this.name}`);
     return init.data;
+  }
+
+  /** The node whose output `t` is (undefined for inputs and constants). */
+  producer(t: Tensor): GraphNode | undefined {
+    return this.producers.get(t.name);
   }
 
   isConstant(t: Tensor): boolean {

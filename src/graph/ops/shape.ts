@@ -13,11 +13,22 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 defineVjp('Reshape', ({ inputs: [x], dOutputs: [dy] }) => [reshape(dy!, x!.shape), null]);
 
+/**
+ * ONNX Transpose. A transpose of a transpose is built as one transpose of the first one's input (and
+ * as nothing when they cancel): gradient rules transpose back what the forward transposed, and each
+ * transpose is a full copy of its tensor.
+ */
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   const sorted = [...perm].sort((a, b) => a - b);
   if (perm.length !== x.shape.length || sorted.some((p, i) => p !== i)) {
     throw new ShapeError(`Transpose: perm [${perm.join(', ')}] does not fit ${formatShape(x.shape)}`);
   }
+  const before = x.graph.producer(x);
+  if (before?.opType === 'Transpose') {
+    const first = (before.attributes.perm as { ints: number[] }).ints;
+    return transpose(x.graph.lookup(before.inputs[0]!), perm.map((p) => first[p]!));
+  }
+  if (perm.every((p, i) => p === i)) return x;
   return apply('Transpose', [x], perm.map((p) => x.shape[p]!), { perm: { ints: perm } });
 }
 defineVjp('Transpose', ({ node, dOutputs: [dy] }) => {
