@@ -1,5 +1,4 @@
 import * as g from '../src/graph';
-import type { Figure } from './run';
 
 /** Multiply-adds ×2 of the Conv, ConvTranspose and MatMul nodes of a graph (everything else is memory-bound noise). */
 export function countFlops(graph: g.GraphData): number {
@@ -18,7 +17,7 @@ export function countFlops(graph: g.GraphData): number {
   return flops;
 }
 
-/** A rate figure; bench/run.ts reports every GFLOP/s figure also as a fraction of the MatMul probe's rate. */
-export const gflopsFigure = (flops: number, ms: number): Figure => ({ value: +(flops / 1e6 / ms).toFixed(2), unit: GFLOPS });
-
 export const GFLOPS = 'GFLOP/s';
+
+/** A rate figure; bench/run.ts reports every GFLOP/s figure also as a fraction of the MatMul probe's rate. */
+export const gflopsFigure = (flops: number, ms: number) => ({ value: +(flops / 1e6 / ms).toFixed(2), unit: GFLOPS });
