@@ -60,7 +60,6 @@ const bench: Benchmark = {
       const peak = process.resourceUsage().maxRSS * 1024;
       const rate = size / MB / seconds;
       return {
-        threads: 1,
         figures: {
           file_size: { value: +(size / MB).toFixed(1), unit: 'MB' },
           tensors: { value: tensors, unit: 'tensors' },
@@ -74,6 +73,7 @@ const bench: Benchmark = {
         notes: [
           'The file is read right after being written, so it comes from the OS page cache (no disk latency).',
           'peak_rss is the process maximum resident set (process.resourceUsage().maxRSS), generation included; Node itself accounts for rss_before_read.',
+          'No model runs here (reading is one JavaScript thread): backend and threads are those of the MatMul probe, which says whether the machine was quiet.',
         ],
       };
     } finally {

@@ -1,10 +1,9 @@
-import * as ort from 'onnxruntime-web';
 import * as g from '../src/graph';
-import { createRuntime, hostTensor, type Runtime } from '../src/runtime';
+import { hostTensor, type Runtime } from '../src/runtime';
 import { createRng } from '../src/sampling/rng';
+import { countFlops, gflopsFigure } from './flops';
 import type { Benchmark, Figure } from './run';
 
-const THREADS = 2;
 const RUNS = 5;
 
 type Block = { name: string; inputShape: number[]; build: (x: g.Tensor) => g.Tensor };
@@ -45,13 +44,13 @@ const BLOCKS: Block[] = [
   { name: 'conv_groupnorm', inputShape: [1, 256, 32, 32], build: convBlock },
 ];
 
-function build(block: Block, withGrad: boolean): { model: Uint8Array; nodes: number } {
+function build(block: Block, withGrad: boolean): { model: Uint8Array; nodes: number; flops: number } {
   const graph = new g.Graph(block.name);
   const x = graph.input('x', 'float32', block.inputShape);
   const y = graph.output(block.build(x), 'y');
   if (withGrad) graph.output(g.grad([y], [x], [graph.input('cotangent', 'float32', y.shape)])[0]!, 'dx');
   const optimized = g.optimize(graph);
-  return { model: g.serialize(optimized), nodes: optimized.nodes.length };
+  return { model: g.serialize(optimized), nodes: optimized.nodes.length, flops: countFlops(optimized) };
 }
 
 async function medianRunMs(runtime: Runtime, model: Uint8Array, shape: number[], withGrad: boolean): Promise<number> {
@@ -70,9 +69,9 @@ async function medianRunMs(runtime: Runtime, model: Uint8Array, shape: number[],
 }
 
 const bench: Benchmark = {
-  description: 'exported gradient graphs: (forward + input gradient) time over forward time, wasm EP in Node',
-  async run() {
-    const runtime = createRuntime(ort, { threads: THREADS });
+  description: 'exported gradient graphs: (forward + input gradient) time over forward time, in Node (native onnxruntime or --backend wasm)',
+  async run(_args, context) {
+    const runtime = context.runtime();
     const figures: Record<string, Figure> = {};
     for (const block of BLOCKS) {
       const fwd = build(block, false);
@@ -83,10 +82,12 @@ const bench: Benchmark = {
       figures[`${block.name}_forward`] = { value: +fwdMs.toFixed(1), unit: 'ms' };
       figures[`${block.name}_forward_and_grad`] = { value: +bothMs.toFixed(1), unit: 'ms' };
       figures[`${block.name}_ratio`] = { value: ratio, unit: '×', target: '<= 2.5', pass: ratio <= 2.5 };
+      figures[`${block.name}_gflops_forward`] = gflopsFigure(fwd.flops, fwdMs);
+      figures[`${block.name}_gflops_forward_and_grad`] = gflopsFigure(both.flops, bothMs);
       figures[`${block.name}_nodes_forward`] = { value: fwd.nodes, unit: 'nodes' };
       figures[`${block.name}_nodes_forward_and_grad`] = { value: both.nodes, unit: 'nodes' };
     }
-    return { figures, threads: THREADS, notes: [`median of ${RUNS} runs after one warm-up; input gradients only`] };
+    return { figures, notes: [`median of ${RUNS} runs after one warm-up; input gradients only; FLOPs count Conv, ConvTranspose and MatMul only`] };
   },
 };
 

@@ -1,17 +1,15 @@
-import * as ort from 'onnxruntime-web';
 import { optimize, serialize, type Graph } from '../src/graph';
 import { clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph } from '../src/models/guidance/index';
 import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
 import { ArrayWeights } from '../src/models/weights';
 import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
-import { createRuntime, hostTensor, type Runtime } from '../src/runtime';
+import { hostTensor, type Runtime } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
 import { VIT_B16 } from './full-size-configs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
-const THREADS = 2;
 const SIZE = 256;
 const SHAPE = [1, 3, SIZE, SIZE] as const;
 
@@ -28,8 +26,8 @@ function timedSwap(runtime: Runtime, models: Record<Kind, Uint8Array>) {
 const bytesOf = (graph: Graph): Uint8Array => serialize(optimize(graph));
 
 /** One guided DDIM step at the first default step (index 44, t = 880) through the pipeline's guided model. */
-async function oneStep(models: Record<Kind, Uint8Array>, cutn: number, batches: number, sub: number) {
-  const sessions = timedSwap(createRuntime(ort, { threads: THREADS }), models);
+async function oneStep(runtime: Runtime, models: Record<Kind, Uint8Array>, cutn: number, batches: number, sub: number) {
+  const sessions = timedSwap(runtime, models);
   const schedule = createSchedule({ steps: 1000, respacing: 'ddim50' });
   const rng = createRng(7);
   const x = rng.fillNormal(new Float32Array(3 * SIZE * SIZE));
@@ -55,21 +53,21 @@ async function oneStep(models: Record<Kind, Uint8Array>, cutn: number, batches: 
 const s = (ms: number): Figure => ({ value: +(ms / 1000).toFixed(1), unit: 's' });
 
 const bench: Benchmark = {
-  description: 'one guided sampling step at the seed defaults (256², art UNet and ViT-B/16 with seeded weights, augmented cutouts, sub-batched guidance) on the wasm EP in Node',
-  async run(args) {
+  description: 'one guided sampling step at the seed defaults (256², art UNet and ViT-B/16 with seeded weights, augmented cutouts, sub-batched guidance) in Node (native onnxruntime or --backend wasm)',
+  async run(args, context) {
     const configs = args.length > 0 ? [[Number(args[0]), Number(args[1] ?? 1), Number(args[2] ?? 10)]] : [[30, 4, 10], [16, 1, 8]];
     const config = resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
     const unetWeights = new ArrayWeights(seededArrays(unetParameterShapes(config), 11), 'seeded UNet');
     const clip = { architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) };
     const figures: Record<string, Figure> = {};
-    const notes = ['taken on a shared 2-core machine under contention from other engineers: timings are noisy', 'sessions are held one at a time (pipeline oneSessionAtATime), creation timed apart: the UNet forward (~475 MB weights), its VJP graph and the ViT-B/16 guidance graph were not tried together in one 4 GiB wasm heap (the guidance graph alone peaks at ~3.3 GB RSS for 10 cutouts)'];
+    const notes = ['sessions are held one at a time (pipeline oneSessionAtATime), creation timed apart: the UNet forward (~475 MB weights), its VJP graph and the ViT-B/16 guidance graph were not tried together in one 4 GiB wasm heap (the guidance graph alone peaks at ~3.3 GB RSS for 10 cutouts)'];
     for (const [cutn, batches, limit] of configs as [number, number, number][]) {
       const sub = subBatchOf(cutn, limit);
       const models = {
         unet: bytesOf(buildUnetGraph(config, unetWeights)), unet_guided: bytesOf(buildGuidedUnetGraph(config, unetWeights)),
         guidance: bytesOf(buildGuidanceGraph(clip, { image: { height: SIZE, width: SIZE }, cutn: sub, targets: 2, lossFn: 'spherical', augment: true })),
       };
-      const { result, peakMiB } = await withPeakRss(() => oneStep(models, cutn, batches, sub));
+      const { result, peakMiB } = await withPeakRss(() => oneStep(context.runtime(), models, cutn, batches, sub));
       const { ms } = result;
       const tag = `cutn${cutn}x${batches}`;
       figures[`${tag}_step`] = s(result.totalMs - ms.sessions);
@@ -80,7 +78,7 @@ const bench: Benchmark = {
       figures[`${tag}_peak_rss`] = { value: peakMiB, unit: 'MiB' };
       notes.push(`${tag}: ${cutn / sub} sub-batches of ${sub} cutouts per cutn batch`);
     }
-    return { figures, threads: THREADS, notes };
+    return { figures, notes };
   },
 };
 

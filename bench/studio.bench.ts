@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { SEED_DEFAULTS, type StudioSettings } from '../src/ui/settings';
 import { urlWithSettings } from '../src/ui/url-settings';
 import { openStudio, serveApp } from '../test/e2e/browser';
@@ -33,10 +34,12 @@ const NOTES = [
   'The worker holds one session at a time for full-size models (workers/generation.ts: the UNet, its VJP graph and the ViT-B/16 guidance graph do not fit one 4 GiB wasm heap together), so each step creates its sessions again.',
   'Chromium RSS: the sum over every process the bench launched, and the largest single process (the renderer holding the page, its engine worker and the wasm heap), sampled every second.',
   'Full-size figures take minutes on 2 cores; loadAverageAtStart says how busy the machine was when the run began (the committed run was taken with nothing else running).',
+  "The MatMul probes around this bench run in the bench's Node process on onnxruntime-web's wasm EP with the page's threads, the nearest Node has to Chromium's wasm EP: they say whether the machine was quiet, not Chromium's own rate.",
 ];
 
 const bench: Benchmark = {
   description: 'studio page load → first step / first preview with the models cached, demo pack and full-size random-weight models (art UNet 256², CLIP ViT-B/16, SwinIR-M), Chromium wasm EP',
+  backend: { backend: 'wasm', threads: Math.min(4, availableParallelism()) },
   async run(args) {
     const { server, url } = await serveApp();
     const memory = sampleChromiumMemory();

@@ -1,18 +1,16 @@
-import * as ort from 'onnxruntime-web';
 import { Graph, optimize, relu, serialize } from '../src/graph';
 import { createSwinIRUpscaler, planarImage } from '../src/models/swinir/index';
 import { SeededWeights } from '../src/models/weights';
-import { createRuntime, type Runtime } from '../src/runtime';
+import type { Runtime } from '../src/runtime';
 import { createRng } from '../src/sampling/rng';
 import { SWINIR_M } from './full-size-configs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
-const THREADS = 2;
 const SIZE = 256;
 const SESSION_TARGET_MS = 3000;
 
-/** onnxruntime-web loads its wasm on the first session; a one-node session first keeps that out of the figure. */
+/** onnxruntime loads its wasm or native library on the first session; a one-node session first keeps that out of the figure. */
 async function warmUp(runtime: Runtime): Promise<void> {
   const g = new Graph('warm-up');
   g.output(relu(g.input('x', 'float32', [1])), 'y');
@@ -20,9 +18,9 @@ async function warmUp(runtime: Runtime): Promise<void> {
 }
 
 const bench: Benchmark = {
-  description: `SwinIR-M (seeded random weights) ${SIZE}→${4 * SIZE}, whole image as the seed runs it (padded to 264), wasm EP in Node, ${THREADS} threads`,
-  async run() {
-    const runtime = createRuntime(ort, { threads: THREADS });
+  description: `SwinIR-M (seeded random weights) ${SIZE}→${4 * SIZE}, whole image as the seed runs it (padded to 264), in Node (native onnxruntime or --backend wasm)`,
+  async run(_args, context) {
+    const runtime = context.runtime();
     await warmUp(runtime);
     const rng = createRng(11);
     const image = planarImage(3, SIZE, SIZE, Float32Array.from({ length: 3 * SIZE * SIZE }, () => rng.uniform()));
@@ -48,7 +46,7 @@ const bench: Benchmark = {
       `graph ${stats.height}×${stats.width} → ${4 * stats.height}×${4 * stats.width}, cropped to ${4 * SIZE}×${4 * SIZE}`,
       `output finite: ${finite}`,
     ];
-    return { figures, threads: THREADS, notes };
+    return { figures, notes };
   },
 };
 

@@ -1,12 +1,11 @@
-import * as ort from 'onnxruntime-web';
 import * as g from '../src/graph';
 import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes, type UnetConfig } from '../src/models/unet';
 import { ArrayWeights } from '../src/models/weights';
-import { createRuntime, hostTensor, type HostTensor, type Runtime } from '../src/runtime';
+import { hostTensor, type HostTensor, type Runtime } from '../src/runtime';
 import { createRng } from '../src/sampling/rng';
+import { countFlops, gflopsFigure } from './flops';
 import type { Benchmark, Figure } from './run';
 
-const THREADS = 2;
 const RUNS = 2;
 
 /** Seeded N(0, 1/fan-in) weights for every tensor the config needs, generated once and shared by both graphs. */
@@ -22,23 +21,6 @@ function seededWeights(config: UnetConfig): { weights: ArrayWeights; parameters:
     parameters += data.length;
   }
   return { weights: new ArrayWeights(arrays, 'seeded'), parameters };
-}
-
-/** Multiply-adds ×2 of the Conv, ConvTranspose and MatMul nodes (everything else is memory-bound noise). */
-function countFlops(graph: g.GraphData): number {
-  const shapes = new Map<string, readonly number[]>();
-  for (const t of graph.inputs) shapes.set(t.name, t.shape);
-  for (const i of graph.initializers) shapes.set(i.name, i.shape);
-  for (const n of graph.nodes) n.outputs.forEach((o, k) => shapes.set(o, n.outputTypes[k]!.shape));
-  let flops = 0;
-  for (const n of graph.nodes) {
-    const [a, b] = n.inputs.map((name) => shapes.get(name)!);
-    const out = n.outputTypes[0]!.shape;
-    if (n.opType === 'Conv') flops += 2 * g.size(out) * g.size(b!.slice(1));
-    else if (n.opType === 'ConvTranspose') flops += 2 * g.size(a!) * g.size(b!.slice(1));
-    else if (n.opType === 'MatMul') flops += 2 * g.size(out) * a![a!.length - 1]!;
-  }
-  return flops;
 }
 
 function timed<T>(f: () => T): [T, number] {
@@ -74,8 +56,8 @@ function feedsFor(config: UnetConfig, guided: boolean): Record<string, HostTenso
 const ms = (value: number): Figure => ({ value: +value.toFixed(0), unit: 'ms' });
 
 const bench: Benchmark = {
-  description: 'the 256×256 clip-diffusion-art UNet (seeded random weights): build, ONNX size, session, forward and forward+VJP on the wasm EP in Node',
-  async run() {
+  description: 'the 256×256 clip-diffusion-art UNet (seeded random weights): build, ONNX size, session, forward and forward+VJP in Node (native onnxruntime or --backend wasm)',
+  async run(_args, context) {
     const config = { ...resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags), useFp16: false };
     const [{ weights, parameters }, weightsMs] = timed(() => seededWeights(config));
     const [forwardGraph, forwardBuildMs] = timed(() => g.optimize(buildUnetGraph(config, weights)));
@@ -83,7 +65,7 @@ const bench: Benchmark = {
     const [guidedGraph, guidedBuildMs] = timed(() => g.optimize(buildGuidedUnetGraph(config, weights)));
     const [guided, guidedSerializeMs] = timed(() => g.serialize(guidedGraph));
     const [forwardFlops, guidedFlops] = [countFlops(forwardGraph), countFlops(guidedGraph)];
-    const runtime = createRuntime(ort, { threads: THREADS });
+    const runtime = context.runtime();
     const fwd = await medianRunMs(runtime, forward, feedsFor(config, false));
     const both = await medianRunMs(runtime, guided, feedsFor(config, true));
     const buildMs = forwardBuildMs + forwardSerializeMs + guidedBuildMs + guidedSerializeMs;
@@ -102,16 +84,15 @@ const bench: Benchmark = {
       vjp_ratio: { value: ratio, unit: '×', target: '<= 3', pass: ratio <= 3 },
       gflop_forward: { value: +(forwardFlops / 1e9).toFixed(1), unit: 'GFLOP' },
       gflop_forward_and_vjp: { value: +(guidedFlops / 1e9).toFixed(1), unit: 'GFLOP' },
-      gflops_forward: { value: +(forwardFlops / 1e6 / fwd.runMs).toFixed(2), unit: 'GFLOP/s' },
-      gflops_forward_and_vjp: { value: +(guidedFlops / 1e6 / both.runMs).toFixed(2), unit: 'GFLOP/s' },
+      gflops_forward: gflopsFigure(forwardFlops, fwd.runMs),
+      gflops_forward_and_vjp: gflopsFigure(guidedFlops, both.runMs),
       peak_rss: { value: +(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2), unit: 'GiB' },
     };
     const notes = [
       `batch 1, 256×256, fp32 weights; median of ${RUNS} runs after one warm-up; build = construct + optimise + serialise both graph forms`,
       'FLOPs count Conv, ConvTranspose and MatMul only; peak RSS is the whole process (weights, serialised models, wasm heap)',
-      'taken on a shared 2-core machine under contention from other engineers: timings are noisy',
     ];
-    return { figures, threads: THREADS, notes };
+    return { figures, notes };
   },
 };
 

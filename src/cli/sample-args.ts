@@ -1,5 +1,6 @@
 import { SettingsError } from '../errors';
 import { defaultSettings, type GenerationSettings } from '../pipeline/index';
+import { parseBackendArgs, type BackendOptions } from './node-runtime';
 
 /** sample.py's --sampling choices (spec §1.1); ddim150 is listed there but impossible with 1000 steps and is refused by the schedule. */
 export const SAMPLING_CHOICES = ['25', '50', '100', '150', '250', '500', '1000', 'ddim25', 'ddim50', 'ddim100', 'ddim150', 'ddim250', 'ddim500', 'ddim1000'];
@@ -25,7 +26,8 @@ export interface SampleArgs {
   readonly outputDir: string;
   readonly saveSteps: boolean;
   readonly demo: boolean;
-  readonly threads: number;
+  /** --backend, --threads (node-runtime.ts: shared by every command that runs models). */
+  readonly backend: BackendOptions;
   readonly cacheDir: string;
   readonly maxCutoutsPerRun: number;
   /** Keep every graph's session alive (fast for small models); by default real models hold one at a time (wasm heap). */
@@ -36,7 +38,7 @@ const BOOLEAN = new Set(['clip_denoised', 'skip_augs', 'disable_grad_clamp', 'la
 const VALUED = new Set([
   'checkpoint', 'model_config', 'sampling', 'diffusion_steps', 'skip_timesteps', 'eta', 'clip_model', 'clip_checkpoint', 'clip_vocab', 'cutn', 'cutn_batches',
   'init_image', 'loss_fn', 'clip_guidance_scale', 'tv_scale', 'range_scale', 'saturation_scale', 'init_scale', 'scale_multiplier', 'sr_model_path',
-  'num_samples', 'batch_size', 'seed', 'output_dir', 'threads', 'cache_dir', 'max_cutouts_per_run',
+  'num_samples', 'batch_size', 'seed', 'output_dir', 'cache_dir', 'max_cutouts_per_run',
 ]);
 
 interface Raw {
@@ -101,7 +103,8 @@ const optional = <K extends string>(key: K, v: string | undefined): Partial<Reco
 
 /** The command line of `sample` (sample.py's flags and defaults, plus ours: --clip_checkpoint, --clip_vocab, --save_steps, --demo, …). */
 export function parseSampleArgs(args: readonly string[]): SampleArgs {
-  const raw = tokenize(args);
+  const { options: backend, rest } = parseBackendArgs(args);
+  const raw = tokenize(rest);
   const v = (name: string) => raw.values.get(name);
   const files: SampleFiles = {
     ...optional('checkpoint', v('checkpoint')), ...optional('modelConfig', v('model_config')), clipModel: choice(raw, 'clip_model', CLIP_CHOICES, 'ViT-B/16'),
@@ -110,7 +113,7 @@ export function parseSampleArgs(args: readonly string[]): SampleArgs {
   };
   return {
     settings: settingsOf(raw), files, outputDir: v('output_dir') ?? 'output_dir', saveSteps: raw.flags.has('save_steps'), demo: raw.flags.has('demo'),
-    threads: numberOf(raw, 'threads', 2, true), cacheDir: v('cache_dir') ?? '.cache/graphs', maxCutoutsPerRun: numberOf(raw, 'max_cutouts_per_run', 10, true),
+    backend, cacheDir: v('cache_dir') ?? '.cache/graphs', maxCutoutsPerRun: numberOf(raw, 'max_cutouts_per_run', 10, true),
     keepSessions: raw.flags.has('keep_sessions') || raw.flags.has('demo'),
   };
 }

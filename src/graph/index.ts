@@ -1,7 +1,6 @@
 export type { Attribute, Attributes } from './attributes';
 export { ONNX_DTYPE, isFloat, type DType, type DTypeArray, type TypedArray } from './dtype';
 export { grad, unbroadcast } from './grad';
-export { gradcheck, type FloatDType, type GradCheckOptions, type GradCheckResult, type GradCheckSpec } from './gradcheck';
 export { Graph, type GraphData, type GraphNode, type Initializer, type OutputSpec, type ValueType } from './graph';
 export { float32ToHalf } from './half';
 export { deduplicate, eliminateDeadNodes, foldConstants, optimize } from './passes';

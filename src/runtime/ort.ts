@@ -4,10 +4,15 @@ import type { DType, ExternalFile } from '../graph';
 import type { HostTensor } from './host-tensor';
 import { createQueue } from './queue';
 
-/** The onnxruntime-web module: the browser bundle in the worker, the Node build in the CLI and tests. */
-export type OrtModule = typeof Ort;
+/**
+ * An onnxruntime module: onnxruntime-web (the browser bundle in the worker, its Node build in tests
+ * and with `--backend wasm`) or onnxruntime-node (the CLI and benches by default). Both are
+ * onnxruntime-common's API; only these three members are used.
+ */
+export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor' | 'env'>;
 
-export type ExecutionProvider = 'webgpu' | 'wasm';
+/** webgpu and wasm: onnxruntime-web; cpu: onnxruntime-node's native CPU EP. */
+export type ExecutionProvider = 'webgpu' | 'wasm' | 'cpu';
 
 export interface AdapterInfo {
   readonly vendor: string;
@@ -44,8 +49,10 @@ export interface RuntimeOptions {
   readonly threads?: number;
   /** Where the .wasm file is served (browser); Node finds its own. */
   readonly wasmPaths?: Ort.Env.WasmPrefixOrFilePaths;
-  /** Set when the caller looked for WebGPU and found none. */
+  /** Set when the caller looked for WebGPU and found none (or, in Node, for the native binding). */
   readonly fallbackReason?: string;
+  /** `ort` is onnxruntime-node: sessions run on its native CPU EP with `threads` intra-op threads. */
+  readonly native?: boolean;
 }
 
 const toOrt = (ort: OrtModule, t: HostTensor): Ort.Tensor => new ort.Tensor(t.dtype, t.data, t.shape);
@@ -69,24 +76,31 @@ function wrapSession(ort: OrtModule, session: Ort.InferenceSession, queue: Retur
   };
 }
 
+function initialBackend(options: RuntimeOptions, threads: number): Backend {
+  if (options.native) return { ep: 'cpu', threads };
+  if (options.adapter) return { ep: 'webgpu', adapter: options.adapter, threads };
+  return { ep: 'wasm', threads, ...(options.fallbackReason === undefined ? {} : { fallbackReason: options.fallbackReason }) };
+}
+
 /**
- * The one place onnxruntime-web is driven. Sessions are created on WebGPU when an adapter was
- * found, else on wasm; a WebGPU session that fails to create falls back to wasm and says why.
+ * The one place onnxruntime is driven, web or native. With onnxruntime-web, sessions are created on
+ * WebGPU when an adapter was found, else on wasm; a WebGPU session that fails to create falls back to
+ * wasm and says why. With onnxruntime-node (`native`), on its CPU EP.
  */
 export function createRuntime(ort: OrtModule, options: RuntimeOptions = {}): Runtime {
   const threads = options.threads ?? 1;
-  ort.env.wasm.numThreads = threads;
+  // Native threads are a session option; onnxruntime-web's wasm threads are process-wide.
+  if (!options.native) ort.env.wasm.numThreads = threads;
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
   const queue = createQueue();
-  let backend: Backend = options.adapter
-    ? { ep: 'webgpu', adapter: options.adapter, threads }
-    : { ep: 'wasm', threads, ...(options.fallbackReason === undefined ? {} : { fallbackReason: options.fallbackReason }) };
+  let backend = initialBackend(options, threads);
 
   const create = (model: Uint8Array, ep: ExecutionProvider, external: readonly ExternalFile[]) =>
     queue(() =>
       ort.InferenceSession.create(model, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
+        ...(ep === 'cpu' ? { intraOpNumThreads: threads } : {}),
         ...(external.length > 0 ? { externalData: external.map(({ path, data }) => ({ path, data })) } : {}),
       }),
     );
@@ -104,7 +118,7 @@ export function createRuntime(ort: OrtModule, options: RuntimeOptions = {}): Run
         }
       }
       try {
-        return wrapSession(ort, await create(model, 'wasm', external), queue);
+        return wrapSession(ort, await create(model, backend.ep, external), queue);
       } catch (err) {
         throw new EngineError(`could not create an onnxruntime session: ${(err as Error).message}`);
       }

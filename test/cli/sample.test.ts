@@ -11,8 +11,8 @@ const MODELS = [
   '--clip_checkpoint', fixturePath('clip', 'clip_jit.pt'), '--clip_vocab', fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'),
   '--sr_model_path', fixturePath('swinir', 'swinir_M.pth'),
 ];
-/** ddim25 with 22 skipped: 3 steps at t = 80, 40, 0; 2 cutouts in one batch. */
-const FAST = ['--sampling', 'ddim25', '--skip_timesteps', '22', '--cutn', '2', '--cutn_batches', '1', '--threads', '1'];
+/** ddim25 with 22 skipped: 3 steps at t = 80, 40, 0; 2 cutouts in one batch; on wasm, as unit tests run (the browser's runtime). */
+const FAST = ['--sampling', 'ddim25', '--skip_timesteps', '22', '--cutn', '2', '--cutn_batches', '1', '--backend', 'wasm', '--threads', '1'];
 
 describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, SwinIR M)', () => {
   let dir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gelu, Graph, gradcheck, quickGelu, silu, softmax } from '../../src/graph';
+import { gelu, Graph, quickGelu, silu, softmax } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
-import { expectGradMatches } from '../helpers/gradcheck';
+import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { geluRef, sigmoidRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { attention, causalMask, Graph, gradcheck, mergeHeads, splitHeads } from '../../src/graph';
+import { attention, causalMask, Graph, mergeHeads, splitHeads } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
-import { expectGradMatches } from '../helpers/gradcheck';
+import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { attentionRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';

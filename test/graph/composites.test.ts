@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, attention, avgPool2d, causalMask, conv2d, gelu, Graph, gradcheck, groupNorm, layerNorm, linear, mergeHeads, quickGelu, silu, slice, splitHeads, tanh, upsampleNearest,
+  add, attention, avgPool2d, causalMask, conv2d, gelu, Graph, groupNorm, layerNorm, linear, mergeHeads, quickGelu, silu, slice, splitHeads, tanh, upsampleNearest,
   type Tensor,
 } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
-import { expectGradMatches } from '../helpers/gradcheck';
+import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { attentionRef, geluRef, groupNormRef, layerNormRef, linearRef, sigmoidRef } from '../helpers/nn-reference';
 import { conv2dRef, ramp } from '../helpers/reference';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as g from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
-import { expectGradMatches } from '../helpers/gradcheck';
+import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { runGraph, wasmRuntime } from '../helpers/ort';
 
 /** Inputs chosen away from the kinks (0 for abs/relu/sign, ±1 for asin, the clamp bounds). */
@@ -48,7 +48,7 @@ describe('elementwise ops: forward values and gradients', () => {
       const out = await runGraph(graph, { x: hostTensor(dtype, [X.length], data) });
       const y = [...(out.y!.data as Float64Array)];
       y.forEach((v, i) => expect(v).toBeCloseTo(c.ref(X[i]!), dtype === 'float64' ? 12 : 6));
-      const result = await g.gradcheck(wasmRuntime(), { dtype, inputs: [{ shape: [X.length], data: X }], build: ([x]) => c.op(x!) }, dtype === 'float64' ? {} : { eps: 1e-3 });
+      const result = await gradcheck(wasmRuntime(), { dtype, inputs: [{ shape: [X.length], data: X }], build: ([x]) => c.op(x!) }, dtype === 'float64' ? {} : { eps: 1e-3 });
       expectGradMatches(result, dtype === 'float64' ? { rtol: 1e-6, atol: 1e-9 } : { rtol: 2e-3, atol: 1e-4 });
       expect(result.opsOffWebGpu).toEqual([]);
     });
@@ -57,7 +57,7 @@ describe('elementwise ops: forward values and gradients', () => {
 
 describe('shape ops: forward values and gradients (float64)', () => {
   const check = async (inputShapes: number[][], build: (xs: readonly g.Tensor[]) => g.Tensor) => {
-    const result = await g.gradcheck(wasmRuntime(), { inputs: inputShapes.map((shape) => ({ shape })), build });
+    const result = await gradcheck(wasmRuntime(), { inputs: inputShapes.map((shape) => ({ shape })), build });
     expectGradMatches(result, { rtol: 1e-6, atol: 1e-9 });
   };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Graph, gradcheck, groupNorm, layerNorm, normalizeLast } from '../../src/graph';
+import { Graph, groupNorm, layerNorm, normalizeLast } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
-import { expectGradMatches } from '../helpers/gradcheck';
+import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { groupNormRef, layerNormRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';

@@ -3,7 +3,6 @@ import {
   add,
   attention,
   gather,
-  gradcheck,
   gridSample,
   Graph,
   linear,
@@ -21,6 +20,7 @@ import {
   type Tensor,
 } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
+import { gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
 import { ramp } from '../helpers/reference';
 

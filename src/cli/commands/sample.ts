@@ -1,11 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
 import { decodePng, encodePng } from '../../png/index';
 import { generate, loadModels, type GenerationEvent, type GenerationSettings, type ImagePrompt, type RenderedImage } from '../../pipeline/index';
-import { createRuntime } from '../../runtime/index';
 import { parsePrompt } from '../../sampling/index';
 import { fsGraphStore } from '../graph-store';
+import { BACKEND_USAGE, describeNodeBackend, nodeRuntime } from '../node-runtime';
 import { parseSampleArgs, SAMPLING_CHOICES, type SampleArgs } from '../sample-args';
 import { demoSources, loadSources } from '../sample-models';
 
@@ -19,7 +18,8 @@ sampling: --sampling ddim50 (${SAMPLING_CHOICES.join(', ')}) --diffusion_steps 1
 guidance: --cutn 30 --cutn_batches 4 --skip_augs --loss_fn spherical|cos_spherical --clip_guidance_scale 5000 --tv_scale 100 --range_scale 150
   --saturation_scale 0 --init_scale 1000 --scale_multiplier 50 --disable_grad_clamp --images P[:w] … --init_image F.png
 output: --num_samples 1 --batch_size 1 --output_dir output_dir --save_steps (per-step x̂0 images, which sample.py always writes)
-engine: --threads 2 --cache_dir .cache/graphs (converted graphs, keyed by checkpoint sha256 + options) --max_cutouts_per_run 10
+engine: ${BACKEND_USAGE}
+  --cache_dir .cache/graphs (converted graphs, keyed by checkpoint sha256 + options) --max_cutouts_per_run 10
   --keep_sessions (keep all graphs loaded; by default one session at a time, as the art UNet and ViT-B/16 overflow one wasm heap)
 Where this departs from sample.py:
   --init_image works (upstream crashes): Lanczos cover-resize, centre crop, q_sample start; the LPIPS init loss is OFF until LPIPS-VGG lands.
@@ -70,7 +70,9 @@ export async function run(args: readonly string[]): Promise<number> {
   const settings = await withImages(a);
   const loaded = a.demo ? demoSources() : await loadSources(a.files);
   for (const note of loaded.notes) console.log(`note: ${note}`);
-  const models = loadModels(createRuntime(ort, { threads: a.threads }), loaded.sources, {
+  const runtime = nodeRuntime(a.backend);
+  console.log(`backend: ${describeNodeBackend(runtime.backend)}`);
+  const models = loadModels(runtime, loaded.sources, {
     maxCutoutsPerRun: a.maxCutoutsPerRun, oneSessionAtATime: !a.keepSessions, ...(loaded.originOf && { graphBytes: fsGraphStore(a.cacheDir, loaded.originOf, (line) => console.log(line)) }),
   });
   const pending: Promise<unknown>[] = [];

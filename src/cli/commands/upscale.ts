@@ -1,14 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-web';
 import { SettingsError } from '../../errors';
 import { rgbaToUnitChw, unitChwToRgba } from '../../image/unit-chw';
 import { createSwinIRUpscaler, loadSwinIR, planarImage, type TileOptions } from '../../models/swinir/index';
 import { decodePng, encodePng } from '../../png/index';
-import { createRuntime } from '../../runtime/index';
 import { withFileSource } from '../file-source';
+import { BACKEND_USAGE, describeNodeBackend, nodeRuntime, parseBackendArgs, type BackendOptions } from '../node-runtime';
 
 export const summary = 'SwinIR ×4 real-world super-resolution of a PNG (the seed\'s --sr_model_path step)';
-export const usage = 'npm run cli -- upscale in.png --sr_model_path F [--large_sr] --out out.png [--tile T --overlap O] [--threads N]';
+export const usage = `npm run cli -- upscale in.png --sr_model_path F [--large_sr] --out out.png [--tile T --overlap O]
+  ${BACKEND_USAGE}`;
 
 interface UpscaleArgs {
   input: string;
@@ -16,7 +16,7 @@ interface UpscaleArgs {
   out: string;
   largeSr: boolean;
   tiling?: TileOptions;
-  threads: number;
+  backend: BackendOptions;
 }
 
 function integer(flag: string, v: string | undefined): number {
@@ -26,20 +26,21 @@ function integer(flag: string, v: string | undefined): number {
 }
 
 /** The seed's flags (--sr_model_path, --large_sr) plus tiling, which the seed does not have (it runs the image whole). */
-function parseArgs(args: readonly string[]): UpscaleArgs | undefined {
+function parseArgs(all: readonly string[]): UpscaleArgs | undefined {
+  const { options: backend, rest: args } = parseBackendArgs(all);
   const positional: string[] = [];
   const opts: Record<string, string | undefined> = {};
   let largeSr = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--large_sr') largeSr = true;
-    else if (['--sr_model_path', '--out', '--tile', '--overlap', '--threads'].includes(a)) opts[a.slice(2)] = args[++i];
+    else if (['--sr_model_path', '--out', '--tile', '--overlap'].includes(a)) opts[a.slice(2)] = args[++i];
     else if (a.startsWith('--')) throw new SettingsError(`upscale: unknown option ${a}`);
     else positional.push(a);
   }
   if (positional.length !== 1 || !opts.sr_model_path || !opts.out) return undefined;
   const tiling = opts.tile === undefined ? undefined : { tile: integer('--tile', opts.tile), overlap: opts.overlap === undefined ? 32 : integer('--overlap', opts.overlap) };
-  return { input: positional[0]!, model: opts.sr_model_path, out: opts.out, largeSr, threads: opts.threads === undefined ? 1 : integer('--threads', opts.threads), ...(tiling ? { tiling } : {}) };
+  return { input: positional[0]!, model: opts.sr_model_path, out: opts.out, largeSr, backend, ...(tiling ? { tiling } : {}) };
 }
 
 export async function run(args: readonly string[]): Promise<number> {
@@ -50,7 +51,9 @@ export async function run(args: readonly string[]): Promise<number> {
   }
   const png = decodePng(new Uint8Array(await readFile(parsed.input)));
   const model = await withFileSource(parsed.model, (source) => loadSwinIR(source, { largeSr: parsed.largeSr, label: parsed.model }));
-  const upscaler = createSwinIRUpscaler(createRuntime(ort, { threads: parsed.threads }), model);
+  const runtime = nodeRuntime(parsed.backend);
+  console.log(`backend: ${describeNodeBackend(runtime.backend)}`);
+  const upscaler = createSwinIRUpscaler(runtime, model);
   const start = Date.now();
   try {
     const image = planarImage(3, png.height, png.width, rgbaToUnitChw(png.data, png.height, png.width));

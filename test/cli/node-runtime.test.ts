@@ -1,0 +1,100 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import * as ortWeb from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { backendLoader, describeNodeBackend, nodeRuntime, parseBackendArgs, type BackendLoader } from '../../src/cli/node-runtime';
+import { conv2d, Graph, linear, serialize, tanh } from '../../src/graph';
+import { hostTensor, type Runtime } from '../../src/runtime';
+import { createRng } from '../../src/sampling/rng';
+import { maxAbsDiff } from '../helpers/ort';
+
+describe('parseBackendArgs', () => {
+  it('defaults to native on all cores and leaves every other argument in order', () => {
+    expect(parseBackendArgs(['in.png', '--out', 'x.png'])).toEqual({ options: { backend: 'native', threads: availableParallelism() }, rest: ['in.png', '--out', 'x.png'] });
+  });
+
+  it('reads --name value and --name=value anywhere on the line', () => {
+    expect(parseBackendArgs(['a', '--backend', 'wasm', '--cutn', '2', '--threads=3'])).toEqual({ options: { backend: 'wasm', threads: 3 }, rest: ['a', '--cutn', '2'] });
+    expect(parseBackendArgs(['--backend=native', '--threads', '1']).options).toEqual({ backend: 'native', threads: 1 });
+  });
+
+  it('refuses an unknown backend, a bad thread count and a missing value by name', () => {
+    expect(() => parseBackendArgs(['--backend', 'webgpu'])).toThrow(/--backend: 'webgpu' is not one of native, wasm/);
+    expect(() => parseBackendArgs(['--threads', '0'])).toThrow(/--threads: expected a positive integer, got '0'/);
+    expect(() => parseBackendArgs(['--threads', '1.5'])).toThrow(/--threads/);
+    expect(() => parseBackendArgs(['--backend'])).toThrow(/--backend needs a value/);
+  });
+});
+
+describe('backend selection', () => {
+  const failing = () => {
+    const warnings: string[] = [];
+    let loads = 0;
+    const load = backendLoader(() => {
+      loads++;
+      throw new Error('libonnxruntime.so.1: cannot open shared object file\n(more lines)');
+    }, (line) => warnings.push(line));
+    return { load, warnings, loads: () => loads };
+  };
+
+  it('falls back to wasm when the native binding cannot load, and says so once', () => {
+    const { load, warnings, loads } = failing();
+    const first = nodeRuntime({ backend: 'native', threads: 2 }, load);
+    const second = nodeRuntime({ backend: 'native', threads: 2 }, load);
+    const reason = 'onnxruntime-node could not load (libonnxruntime.so.1: cannot open shared object file)';
+    expect(first.backend).toEqual({ ep: 'wasm', threads: 2, fallbackReason: reason });
+    expect(second.backend.ep).toBe('wasm');
+    expect(warnings).toEqual([`note: ${reason}; running on onnxruntime-web's wasm backend instead`]);
+    expect(loads()).toBe(1);
+  });
+
+  it('never loads the native binding for --backend wasm', () => {
+    const { load, warnings, loads } = failing();
+    expect(nodeRuntime({ backend: 'wasm', threads: 1 }, load).backend).toEqual({ ep: 'wasm', threads: 1 });
+    expect([loads(), warnings.length]).toEqual([0, 0]);
+  });
+
+  it('runs native on the CPU EP when the binding loads', () => {
+    const warnings: string[] = [];
+    const load: BackendLoader = backendLoader(undefined, (line) => warnings.push(line));
+    const runtime = nodeRuntime({ backend: 'native', threads: 1 }, load);
+    expect(runtime.backend).toEqual({ ep: 'cpu', threads: 1 });
+    expect(describeNodeBackend(runtime.backend)).toBe('native onnxruntime-node (CPU EP), 1 thread');
+    expect(warnings).toEqual([]);
+  });
+
+  it('uses onnxruntime-node of exactly the version of onnxruntime-web', () => {
+    const native = createRequire(import.meta.url)('onnxruntime-node') as typeof ortWeb;
+    expect(native.env.versions.node).toBe(ortWeb.env.versions.web);
+  });
+});
+
+/** A conv, a linear layer and tanh, with seeded weights: y = tanh(W · flatten(conv(x)) + b). */
+function smallModel(): Uint8Array {
+  const rng = createRng(5);
+  const g = new Graph('both-backends');
+  const constant = (shape: number[]) => g.constant('float32', shape, rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1))).map((v) => 0.3 * v));
+  const features = conv2d(g.input('x', 'float32', [1, 3, 8, 8]), constant([4, 3, 3, 3]), constant([4]), { padding: 1 });
+  g.output(tanh(linear(features, constant([5, 8]), constant([5]))), 'y');
+  return serialize(g);
+}
+
+async function runOn(runtime: Runtime, model: Uint8Array) {
+  const session = await runtime.createSession(model);
+  try {
+    return (await session.run({ x: hostTensor('float32', [1, 3, 8, 8], createRng(6).fillNormal(new Float32Array(192))) })).y!;
+  } finally {
+    await session.dispose();
+  }
+}
+
+describe('native and wasm backends', () => {
+  it('give the same outputs for the same graph', async () => {
+    const model = smallModel();
+    const native = await runOn(nodeRuntime({ backend: 'native', threads: 1 }), model);
+    const wasm = await runOn(nodeRuntime({ backend: 'wasm', threads: 1 }), model);
+    expect(native.shape).toEqual([1, 4, 8, 5]);
+    expect(wasm.shape).toEqual(native.shape);
+    expect(maxAbsDiff(native.data as Float32Array, wasm.data as Float32Array)).toBeLessThan(1e-5);
+  });
+});
