@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeFixtureDir } from '../../src/cli/commands/conformance';
 import { runConformance } from '../../src/cli/conformance/run';
+import { backendChoiceOf, nodeRuntime } from '../../src/cli/node-runtime';
+import type { Runtime } from '../../src/runtime';
 import type { CheckResult } from '../../src/cli/conformance/types';
 import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';
 import { f32Bytes, torchZip } from '../checkpoint/helpers/torch-writer';
@@ -35,9 +37,9 @@ function makeDir(name: string, nParams: number, corrupt = false): string {
   return dir;
 }
 
-async function run(dir: string): Promise<{ results: CheckResult[]; failed: number; pending: readonly string[]; unknown: readonly string[] }> {
+async function run(dir: string, runtime: Runtime = wasmRuntime()): Promise<{ results: CheckResult[]; failed: number; pending: readonly string[]; unknown: readonly string[] }> {
   const results: CheckResult[] = [];
-  const summary = await runConformance(nodeFixtureDir(dir), wasmRuntime(), (r) => results.push(r));
+  const summary = await runConformance(nodeFixtureDir(dir), runtime, (r) => results.push(r));
   return { results, ...summary };
 }
 
@@ -81,9 +83,12 @@ describe('conformance runner on any directory in the fixture format', () => {
   });
 });
 
+// CI's conformance run, on the browser's fallback runtime and on the CLI's native one (2 threads: CI's cores).
 describeWithFixtures('conformance runner on the shared fixtures', () => {
-  it('passes every check and names the groups whose model checks an open issue brings', async () => {
-    const { results, failed, pending, unknown } = await run(FIXTURES_DIR);
+  it.each(['wasm', 'native'] as const)('passes every check on %s and names the groups whose model checks an open issue brings', async (backend) => {
+    const runtime = nodeRuntime({ backend, threads: 2 });
+    expect(backendChoiceOf(runtime.backend)).toBe(backend);
+    const { results, failed, pending, unknown } = await run(FIXTURES_DIR, runtime);
     expect(results.length).toBeGreaterThanOrEqual(40);
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(failed).toBe(0);

@@ -1,14 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
-import { createRuntime } from '../../runtime';
 import { formatResult } from '../conformance/results';
 import { runConformance } from '../conformance/run';
 import type { FixtureDir } from '../conformance/types';
 import { withFileSource } from '../file-source';
+import { BACKEND_USAGE, describeNodeBackend, nodeRuntime, parseBackendArgs } from '../node-runtime';
 
 export const summary = 'run every check the manifests (*_ref.json) of a fixture directory describe';
-export const usage = 'npm run cli -- conformance <fixture-dir>';
+export const usage = `npm run cli -- conformance <fixture-dir> [${BACKEND_USAGE}]`;
 
 /** Manifests sit in group folders (`unet/unet_ref.json`); a manifest at the top level is accepted too. */
 async function listManifests(root: string): Promise<string[]> {
@@ -31,12 +30,15 @@ export function nodeFixtureDir(root: string): FixtureDir {
 }
 
 export async function run(args: readonly string[]): Promise<number> {
-  if (args.length !== 1) {
+  const { options, rest } = parseBackendArgs(args);
+  if (rest.length !== 1) {
     console.error(`usage: ${usage}`);
     return 2;
   }
-  const dir = args[0]!;
-  const result = await runConformance(nodeFixtureDir(dir), createRuntime(ort, { threads: 1 }), (r) => console.log(formatResult(r)));
+  const dir = rest[0]!;
+  const runtime = nodeRuntime(options);
+  console.log(`backend: ${describeNodeBackend(runtime.backend)}`);
+  const result = await runConformance(nodeFixtureDir(dir), runtime, (r) => console.log(formatResult(r)));
   if (result.checks === 0) console.log(`no manifests (*_ref.json) found under ${dir}`);
   console.log(`\n${result.checks} checks, ${result.checks - result.failed} passed, ${result.failed} failed`);
   for (const group of result.pending) console.log(`model checks not built yet: ${group} (its files and references were checked above)`);
