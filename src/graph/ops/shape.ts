@@ -1,7 +1,7 @@
 import { ShapeError } from '../../errors';
 import { formatShape, sameShape, size, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
-import { apply, axisOf, int64s } from './apply';
+import { apply, axisOf, int64s, scalar } from './apply';
 import { pad } from './pad';
 
 
@@ -52,6 +52,23 @@ export function identity(x: Tensor): Tensor {
   return apply('Identity', [x], x.shape);
 }
 defineVjp('Identity', ({ dOutputs: [dy] }) => [dy!]);
+
+/**
+ * ONNX Split into `parts` equal pieces along `axis`. Its gradient is one Concat of the pieces'
+ * cotangents (zeros where none flows), where slices would each pad theirs to the whole and add.
+ */
+export function split(x: Tensor, axis: number, parts: number): Tensor[] {
+  const a = axisOf('Split', axis, x.shape.length);
+  const n = x.shape[a]!;
+  if (!Number.isInteger(parts) || parts < 1 || n % parts !== 0) throw new ShapeError(`Split: ${parts} equal parts do not divide axis ${axis} of ${formatShape(x.shape)}`);
+  const piece = { dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n / parts : d)) };
+  return x.graph.node('Split', [x, int64s(x, Array.from({ length: parts }, () => n / parts))], Array.from({ length: parts }, () => piece), { axis: { i: a } });
+}
+defineVjp('Split', ({ node, outputs, dOutputs }) => {
+  const axis = (node.attributes.axis as { i: number }).i;
+  const zero = (o: Tensor) => expand(scalar(o, 0), o.shape);
+  return [concat(outputs.map((o, k) => dOutputs[k] ?? zero(o)), axis), null];
+});
 
 export function concat(parts: readonly Tensor[], axis: number): Tensor {
   const first = parts[0]!;

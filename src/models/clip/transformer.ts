@@ -1,4 +1,4 @@
-import { add, attention, gelu, layerNorm, linear, mergeHeads, quickGelu, slice, splitHeads, type Tensor } from '../../graph';
+import { add, attention, gelu, layerNorm, linear, mergeHeads, quickGelu, split, splitHeads, type Tensor } from '../../graph';
 import type { ClipArchitecture } from './architecture';
 import type { Param } from './params';
 
@@ -14,9 +14,8 @@ export interface TowerOptions {
 function selfAttention(x: Tensor, p: Param, prefix: string, o: TowerOptions): Tensor {
   const w = o.width;
   const packed = linear(x, p(`${prefix}in_proj_weight`, [3 * w, w]), p(`${prefix}in_proj_bias`, [3 * w]));
-  const last = x.shape.length - 1;
-  const part = (i: number) => splitHeads(slice(packed, [last], [i * w], [(i + 1) * w]), o.heads);
-  const mixed = mergeHeads(attention(part(0), part(1), part(2), o.mask ? { mask: o.mask } : {}));
+  const [q, k, v] = split(packed, -1, 3).map((t) => splitHeads(t, o.heads)) as [Tensor, Tensor, Tensor];
+  const mixed = mergeHeads(attention(q, k, v, o.mask ? { mask: o.mask } : {}));
   return linear(mixed, p(`${prefix}out_proj.weight`, [w, w]), p(`${prefix}out_proj.bias`, [w]));
 }
 

@@ -1,5 +1,5 @@
 import {
-  add, equal, gather, gelu, type Graph, layerNorm, linear, matmul, mul, reshape, scalar, slice, softmax, transpose, type Tensor, where,
+  add, equal, gather, gelu, type Graph, layerNorm, linear, matmul, mul, reshape, scalar, softmax, split, transpose, type Tensor, where,
 } from '../../graph';
 import { ShapeError } from '../../errors';
 import type { WeightSource } from '../weights';
@@ -62,7 +62,8 @@ function windowAttention(x: Tensor, w: WeightSource, k: WindowConstants, { prefi
   const qkvBias = mul(w.param(g, `${prefix}qkv.bias`, [3 * dim]), g.constant('float32', [3 * dim], rowScale));
   // [L, 3C] viewed as upstream's (3, heads, d) split of the channels.
   const qkv = reshape(linear(x, qkvWeight, qkvBias), [nW, n, 3 * heads, d]);
-  const part = (i: number, perm: number[]) => transpose(slice(qkv, [2], [i * heads], [(i + 1) * heads]), perm);
+  const parts = split(qkv, 2, 3);
+  const part = (i: number, perm: number[]) => transpose(parts[i]!, perm);
   const table = w.param(g, `${prefix}relative_position_bias_table`, [(2 * k.grid.windowSize - 1) ** 2, heads]);
   const bias = gather(transpose(table, [1, 0]), k.relativeIndex, 1);
   const logits = add(matmul(part(0, [0, 2, 1, 3]), part(1, [0, 2, 3, 1])), bias);

@@ -1,5 +1,5 @@
 import {
-  add, attention, avgPool2d, concat, conv2d, cos, groupNorm, linear, mul, reshape, scalar, silu, sin, slice, transpose, upsampleNearest,
+  add, attention, avgPool2d, concat, conv2d, cos, groupNorm, linear, mul, reshape, scalar, silu, sin, split, transpose, upsampleNearest,
   type Graph, type Tensor,
 } from '../../graph';
 import type { WeightSource } from '../weights';
@@ -65,8 +65,7 @@ function resBlockOut(ctx: BlockContext, name: string, h: Tensor, cout: number): 
   let normed: Tensor;
   if (ctx.useScaleShiftNorm) {
     // scale, shift = chunk(emb_out, 2, dim=1); out_norm(h)·(1 + scale) + shift.
-    const scale = slice(e, [1], [0], [cout]);
-    const shift = slice(e, [1], [cout], [2 * cout]);
+    const [scale, shift] = split(e, 1, 2) as [Tensor, Tensor];
     normed = add(mul(norm(ctx, `${name}.out_layers.0`, h), add(scalar(scale, 1), scale)), shift);
   } else {
     normed = norm(ctx, `${name}.out_layers.0`, add(h, e));
@@ -104,8 +103,7 @@ function splitQkv(qkv: Tensor, heads: number, newOrder: boolean): [Tensor, Tenso
   const [b, width, t] = qkv.shape as [number, number, number];
   const ch = width / (3 * heads);
   const grouped = newOrder ? transpose(reshape(qkv, [b, 3, heads, ch, t]), [1, 0, 2, 4, 3]) : transpose(reshape(qkv, [b, heads, 3, ch, t]), [2, 0, 1, 4, 3]);
-  const part = (i: number) => reshape(slice(grouped, [0], [i], [i + 1]), [b, heads, t, ch]);
-  return [part(0), part(1), part(2)];
+  return split(grouped, 0, 3).map((part) => reshape(part, [b, heads, t, ch])) as [Tensor, Tensor, Tensor];
 }
 
 /**

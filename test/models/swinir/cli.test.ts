@@ -22,7 +22,7 @@ describeWithFixtures('SwinIR command line', () => {
     const rgba = Uint8Array.from({ length: 4 * h * w }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
     writeFileSync(join(dir, 'in.png'), encodePng({ width: w, height: h, data: rgba }));
     quiet();
-    const code = await upscale([join(dir, 'in.png'), '--sr_model_path', fixturePath('swinir', 'swinir_M.pth'), '--out', join(dir, 'out.png')]);
+    const code = await upscale([join(dir, 'in.png'), '--sr_model_path', fixturePath('swinir', 'swinir_M.pth'), '--out', join(dir, 'out.png'), '--backend', 'wasm']);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const out = decodePng(new Uint8Array(readFileSync(join(dir, 'out.png'))));
