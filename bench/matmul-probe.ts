@@ -9,8 +9,7 @@ import { createRng } from '../src/sampling/rng';
  */
 const N = 2048;
 const FLOPS = 2 * N ** 3;
-const RUNS = 5;
-const WARM_UP_MS = 1000;
+const RUNS = 15;
 
 /** Two probes further apart than this (the faster over the slower, minus 1) mean the machine was busy. */
 export const PROBE_TOLERANCE = 0.15;
@@ -21,14 +20,21 @@ function matmulModel(): Uint8Array {
   return serialize(g);
 }
 
-/** GFLOP/s of the MatMul: the median of RUNS runs after a second of warm-up runs. */
+/** Runs before the timed ones (thread pool start, first-touched memory). */
+const WARM_UP_MS = 3000;
+
+/**
+ * GFLOP/s of the MatMul: the third-fastest of RUNS runs after three seconds of warm-up. On this kind of
+ * machine (2 vCPUs of a shared host) single runs drop to half speed at random: medians of
+ * back-to-back probes read 129–257 GFLOP/s where the fastest runs read 247–264. A rate near the top
+ * measures what the machine can do, and it still falls when other work holds a core throughout.
+ */
 export async function matmulGflops(runtime: Runtime): Promise<number> {
   const rng = createRng(2048);
   const operand = () => hostTensor('float32', [N, N], rng.fillNormal(new Float32Array(N * N)));
   const feeds = { a: operand(), b: operand() };
   const session = await runtime.createSession(matmulModel());
   try {
-    // Warm up for a second at least: the first runs of a process (thread pool, first-touched memory) are slower.
     for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS; ) await session.run(feeds);
     const times: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -36,8 +42,7 @@ export async function matmulGflops(runtime: Runtime): Promise<number> {
       await session.run(feeds);
       times.push(performance.now() - t0);
     }
-    const median = times.sort((x, y) => x - y)[Math.floor(RUNS / 2)]!;
-    return +(FLOPS / 1e6 / median).toFixed(2);
+    return +(FLOPS / 1e6 / times.sort((x, y) => x - y)[2]!).toFixed(2);
   } finally {
     await session.dispose();
   }

@@ -10,7 +10,7 @@ import { matmulGflops, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 /**
  * `npm run bench -- NAME [--backend native|wasm] [--threads N] [bench args]`: runs bench/NAME.bench.ts
  * between two MatMul probes (bench/matmul-probe.ts) on the bench's backend, prints its figures and
- * writes bench/results/NAME.json with the machine, backend and threads it ran on, unless the probes
+ * writes bench/results/NAME.json (NAME-wasm.json on wasm) with the machine, backend and threads it ran on, unless the probes
  * differ by more than 15 % (the machine was busy: nothing is written, exit code 3). A bench module
  * default-exports a `Benchmark`.
  */
@@ -88,16 +88,17 @@ async function main(): Promise<number> {
   printTable(`${name}: ${bench.description}`, figures);
   const notes = [...(result.notes ?? []), `MatMul probe (2048³ float32, bench/matmul-probe.ts) on ${context.backend}, ${context.threads} threads, before and after the bench in the same process`];
   for (const note of notes) console.log(`  note: ${note}`);
+  // A bench's figures on wasm sit beside its native ones (a bench that fixes its own backend has one file).
+  const out = join(here, 'results', `${name}${context.backend === 'wasm' && !bench.backend ? '-wasm' : ''}.json`);
   const spread = probeSpread(before, after);
   if (spread > PROBE_TOLERANCE) {
-    console.error(`\nthe machine was busy: the MatMul probe gave ${before} GFLOP/s before and ${after} after (${(spread * 100).toFixed(0)} % apart, more than ${PROBE_TOLERANCE * 100} %); bench/results/${name}.json not written`);
+    console.error(`\nthe machine was busy: the MatMul probe gave ${before} GFLOP/s before and ${after} after (${(spread * 100).toFixed(0)} % apart, more than ${PROBE_TOLERANCE * 100} %); ${out} not written`);
     return 3;
   }
   const record = {
     name, description: bench.description, date: new Date().toISOString(), machine: host, node: process.version,
     backend: context.backend, threads: result.threads ?? context.threads, figures, notes,
   };
-  const out = join(here, 'results', `${name}.json`);
   writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
   console.log(`\nwrote ${out}`);
   return Object.values(figures).some((f) => f.pass === false) ? 1 : 0;

@@ -6,7 +6,9 @@ import { createRng } from '../src/sampling/rng';
 import { countFlops, gflopsFigure } from './flops';
 import type { Benchmark, Figure } from './run';
 
-const RUNS = 2;
+const RUNS = 3;
+/** Runs before the timed ones: a session's first runs touch fresh memory (page faults), later ones reuse it. */
+const WARM_UPS = 2;
 
 /** Seeded N(0, 1/fan-in) weights for every tensor the config needs, generated once and shared by both graphs. */
 function seededWeights(config: UnetConfig): { weights: ArrayWeights; parameters: number } {
@@ -34,10 +36,10 @@ async function medianRunMs(runtime: Runtime, model: Uint8Array, feeds: Record<st
   const session = await runtime.createSession(model);
   const sessionMs = performance.now() - t0;
   const times: number[] = [];
-  for (let i = 0; i <= RUNS; i++) {
+  for (let i = 0; i < WARM_UPS + RUNS; i++) {
     const t1 = performance.now();
     await session.run(feeds);
-    if (i > 0) times.push(performance.now() - t1);
+    if (i >= WARM_UPS) times.push(performance.now() - t1);
   }
   await session.dispose();
   return { sessionMs, runMs: times.sort((x, y) => x - y)[Math.floor(times.length / 2)]! };
@@ -89,7 +91,7 @@ const bench: Benchmark = {
       peak_rss: { value: +(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2), unit: 'GiB' },
     };
     const notes = [
-      `batch 1, 256×256, fp32 weights; median of ${RUNS} runs after one warm-up; build = construct + optimise + serialise both graph forms`,
+      `batch 1, 256×256, fp32 weights; median of ${RUNS} runs after ${WARM_UPS} warm-ups; build = construct + optimise + serialise both graph forms`,
       'FLOPs count Conv, ConvTranspose and MatMul only; peak RSS is the whole process (weights, serialised models, wasm heap)',
     ];
     return { figures, notes };

@@ -20,7 +20,7 @@ guidance: --cutn 30 --cutn_batches 4 --skip_augs --loss_fn spherical|cos_spheric
 output: --num_samples 1 --batch_size 1 --output_dir output_dir --save_steps (per-step x̂0 images, which sample.py always writes)
 engine: ${BACKEND_USAGE}
   --cache_dir .cache/graphs (converted graphs, keyed by checkpoint sha256 + options) --max_cutouts_per_run 10
-  --keep_sessions (keep all graphs loaded; by default one session at a time, as the art UNet and ViT-B/16 overflow one wasm heap)
+  --keep_sessions (keep all graphs loaded; native always does; on wasm by default one session at a time, as the art UNet and ViT-B/16 overflow one wasm heap)
 Where this departs from sample.py:
   --init_image works (upstream crashes): Lanczos cover-resize, centre crop, q_sample start; the LPIPS init loss is OFF until LPIPS-VGG lands.
   --batch_size is honoured (upstream ignores it): images are sampled one after another, each with its own noise and its own gradient clamp.
@@ -73,7 +73,8 @@ export async function run(args: readonly string[]): Promise<number> {
   const runtime = nodeRuntime(a.backend);
   console.log(`backend: ${describeNodeBackend(runtime.backend)}`);
   const models = loadModels(runtime, loaded.sources, {
-    maxCutoutsPerRun: a.maxCutoutsPerRun, oneSessionAtATime: !a.keepSessions, ...(loaded.originOf && { graphBytes: fsGraphStore(a.cacheDir, loaded.originOf, (line) => console.log(line)) }),
+    // Native memory is not capped at 4 GiB, and a kept session runs warm from the second step on.
+    maxCutoutsPerRun: a.maxCutoutsPerRun, oneSessionAtATime: !a.keepSessions && runtime.backend.ep !== 'cpu', ...(loaded.originOf && { graphBytes: fsGraphStore(a.cacheDir, loaded.originOf, (line) => console.log(line)) }),
   });
   const pending: Promise<unknown>[] = [];
   try {
