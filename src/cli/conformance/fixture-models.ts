@@ -26,6 +26,9 @@ export async function groupManifest(dir: FixtureDir, group: string): Promise<Gro
   throw new Error(`no manifest of group '${group}' in the fixture directory`);
 }
 
+/** guided-diffusion's `diffusion_steps` default (model_and_diffusion_defaults), for kwargs that omit it. */
+const DEFAULT_DIFFUSION_STEPS = 1000;
+
 export interface UnetFiles {
   /** The config's name in the unet group's settings.configs. */
   readonly name: string;
@@ -48,7 +51,7 @@ export async function unetCandidates(dir: FixtureDir, imageSize: number): Promis
     const checkpoint = fileForConfig(manifest.files, name);
     const yaml = Object.keys(manifest.files).find((f) => /\.ya?ml$/.test(f) && f.replace(/\.[^.]+$/, '') === checkpoint?.replace(/\.[^.]+$/, ''));
     if (!k || k.image_size !== imageSize || k.class_cond || !checkpoint || !yaml) return [];
-    return [{ name, checkpoint: folder + checkpoint, yaml: folder + yaml, diffusionSteps: k.diffusion_steps ?? 1000 }];
+    return [{ name, checkpoint: folder + checkpoint, yaml: folder + yaml, diffusionSteps: k.diffusion_steps ?? DEFAULT_DIFFUSION_STEPS }];
   });
   if (found.length === 0) throw new Error(`the unet group has no unconditional ${imageSize}×${imageSize} config with a checkpoint and a yaml`);
   return found;
