@@ -20,32 +20,44 @@ function matmulModel(): Uint8Array {
   return serialize(g);
 }
 
-/** Runs before the timed ones (thread pool start, first-touched memory). */
+/** Runs before the first timed ones (thread pool start, first-touched memory). */
 const WARM_UP_MS = 3000;
 
+export interface MatmulProbe {
+  /** GFLOP/s now. */
+  measure(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
 /**
- * GFLOP/s of the MatMul: the third-fastest of RUNS runs after three seconds of warm-up. On this kind of
- * machine (2 vCPUs of a shared host) single runs drop to half speed at random: medians of
- * back-to-back probes read 129–257 GFLOP/s where the fastest runs read 247–264. A rate near the top
- * measures what the machine can do, and it still falls when other work holds a core throughout.
+ * The probe's session and operands, made once before the bench and measured again after it, so
+ * the two figures differ only by what the machine does: a second session made after the bench
+ * would sit in a grown, fragmented wasm heap (wasm probes made one after another in one process
+ * read 51, 51, 54, 47, 45, 44 GFLOP/s).
+ *
+ * A measure is the third-fastest of RUNS runs. On this kind of machine (2 vCPUs of a shared host)
+ * single runs drop to half speed at random: medians of back-to-back probes read 129–257 GFLOP/s
+ * where the fastest runs read 247–264. A rate near the top measures what the machine can do, and
+ * it still falls when other work holds a core throughout.
  */
-export async function matmulGflops(runtime: Runtime): Promise<number> {
+export async function openMatmulProbe(runtime: Runtime): Promise<MatmulProbe> {
   const rng = createRng(2048);
   const operand = () => hostTensor('float32', [N, N], rng.fillNormal(new Float32Array(N * N)));
   const feeds = { a: operand(), b: operand() };
   const session = await runtime.createSession(matmulModel());
-  try {
-    for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS; ) await session.run(feeds);
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    return +(FLOPS / 1e6 / times.sort((x, y) => x - y)[2]!).toFixed(2);
-  } finally {
-    await session.dispose();
-  }
+  for (const t0 = performance.now(); performance.now() - t0 < WARM_UP_MS; ) await session.run(feeds);
+  return {
+    async measure() {
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        times.push(performance.now() - t0);
+      }
+      return +(FLOPS / 1e6 / times.sort((x, y) => x - y)[2]!).toFixed(2);
+    },
+    dispose: () => session.dispose(),
+  };
 }
 
 /** How far apart two probes are: the faster over the slower, minus 1 (0.15 = 15 %). */

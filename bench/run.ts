@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { backendChoiceOf, nodeRuntime, parseBackendArgs, type BackendChoice, type BackendOptions } from '../src/cli/node-runtime';
 import type { Runtime } from '../src/runtime';
 import { GFLOPS } from './flops';
-import { matmulGflops, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
+import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 
 /**
  * `npm run bench -- NAME [--backend native|wasm] [--threads N] [bench args]`: runs bench/NAME.bench.ts
@@ -81,9 +81,11 @@ async function main(): Promise<number> {
   const host = machine();
   const bench = ((await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as { default: Benchmark }).default;
   const context = contextFor(bench.backend ?? options);
-  const before = await matmulGflops(context.runtime());
+  const probe = await openMatmulProbe(context.runtime());
+  const before = await probe.measure();
   const result = await bench.run(args, context);
-  const after = await matmulGflops(context.runtime());
+  const after = await probe.measure();
+  await probe.dispose();
   const figures: Record<string, Figure> = { matmul_gflops_before: { value: before, unit: GFLOPS }, ...result.figures, ...fractionsOfProbe(result.figures, (before + after) / 2), matmul_gflops_after: { value: after, unit: GFLOPS } };
   printTable(`${name}: ${bench.description}`, figures);
   const notes = [...(result.notes ?? []), `MatMul probe (2048³ float32, bench/matmul-probe.ts) on ${context.backend}, ${context.threads} threads, before and after the bench in the same process`];

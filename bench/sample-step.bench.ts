@@ -7,7 +7,7 @@ import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
 import { hostTensor, type Runtime, type Session } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
 import { clipGuidance, unetForward, unetGuided } from './full-size-graphs';
-import { matmulGflops, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
+import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 import { withPeakRss } from './peak-rss';
 import type { BenchContext, Benchmark, Figure } from './run';
 import { GFLOPS } from './flops';
@@ -119,9 +119,11 @@ async function backendFigures(prefix: string, runtime: Runtime, models: Models, 
 /** The wasm figures between two wasm MatMul probes of their own (run.ts's probes are the native backend's). */
 async function wasmFigures(threads: number, models: Models, run: { cutn: number; batches: number; sub: number }): Promise<Record<string, Figure>> {
   const runtime = () => nodeRuntime({ backend: 'wasm', threads });
-  const before = await matmulGflops(runtime());
+  const probe = await openMatmulProbe(runtime());
+  const before = await probe.measure();
   const figures = await backendFigures('wasm', runtime(), models, run, 2 * UPSTREAM_STEP_S);
-  const after = await matmulGflops(runtime());
+  const after = await probe.measure();
+  await probe.dispose();
   if (probeSpread(before, after) > PROBE_TOLERANCE) throw new Error(`the machine was busy: the wasm MatMul probe gave ${before} GFLOP/s before and ${after} after`);
   return { wasm_matmul_gflops_before: { value: before, unit: GFLOPS }, ...figures, wasm_matmul_gflops_after: { value: after, unit: GFLOPS } };
 }
