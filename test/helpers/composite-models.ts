@@ -18,7 +18,9 @@ function withGradient(graph: g.Graph, x: g.Tensor, y: g.Tensor, xData: Float32Ar
 }
 
 /**
- * A small network touching many ops (conv with stride and groups, reflect padding, flips, concat,
+ * A small network touching many ops (conv with stride and groups, padded stride-1 convs with 4 and
+ * 6 output channels (their input gradients: a conv with the rotated kernel, a ConvTranspose), split,
+ * reflect padding, flips, concat,
  * matmul, reductions, elementwise math) with its gradient with respect to the image appended:
  * outputs `y` and `dx`. Used to compare execution providers on the same exported gradient graph.
  */
@@ -28,10 +30,13 @@ export function buildGradComposite(): CompositeModel {
   const w = graph.constant('float32', [8, 2, 3, 3], ramp(144, 0.3));
   const b = graph.constant('float32', [8], ramp(8, 0.1, 1));
   const padded = g.pad(x, [0, 0, 1, 1], [0, 0, 1, 1], 'reflect');
-  const h = g.tanh(g.conv2d(padded, w, b, { stride: 2, groups: 2 }));
+  const strided = g.tanh(g.conv2d(padded, w, b, { stride: 2, groups: 2 }));
+  const [first, second] = g.split(strided, 1, 2);
+  const same = (input: g.Tensor, out: number, phase: number) => g.conv2d(input, graph.constant('float32', [out, 4, 3, 3], ramp(out * 36, 0.2, phase)), undefined, { padding: 1 });
+  const h = g.concat([same(first!, 4, 3), same(g.mul(second!, second!), 6, 4)], 1);
   const flipped = g.flip(g.slice(h, [2], [1], [4]), [3]);
   const both = g.concat([g.slice(h, [2], [0], [3]), flipped], 1);
-  const flat = g.reshape(both, [16, 12]);
+  const flat = g.reshape(both, [20, 12]);
   const mixed = g.matmul(flat, g.transposeLast(flat));
   const centred = g.sub(mixed, g.reduceMean(mixed, [1], true));
   const y = g.div(centred, g.sqrt(g.add(g.reduceMean(g.mul(centred, centred), [1], true), g.scalar(centred, 1e-3))));
