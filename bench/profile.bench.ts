@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendLoader } from '../src/cli/node-runtime';
+import { backendLoader } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import type { HostTensor } from '../src/runtime';
 import { clipGuidance, swinirM, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';

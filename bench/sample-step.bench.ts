@@ -1,4 +1,4 @@
-import { nodeRuntime } from '../src/cli/node-runtime';
+import { nodeRuntime } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import { seededArrays } from '../src/models/demo/index';
 import { resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';

@@ -1,6 +1,7 @@
 import { SettingsError } from '../errors';
 import { defaultSettings, type GenerationSettings } from '../pipeline/index';
-import { parseBackendArgs, type BackendOptions } from './node-runtime';
+import { parseBackendArgs } from './backend-args';
+import type { BackendOptions } from '../runtime/node';
 
 /** sample.py's --sampling choices (spec §1.1); ddim150 is listed there but impossible with 1000 steps and is refused by the schedule. */
 export const SAMPLING_CHOICES = ['25', '50', '100', '150', '250', '500', '1000', 'ddim25', 'ddim50', 'ddim100', 'ddim150', 'ddim250', 'ddim500', 'ddim1000'];
@@ -26,7 +27,7 @@ export interface SampleArgs {
   readonly outputDir: string;
   readonly saveSteps: boolean;
   readonly demo: boolean;
-  /** --backend, --threads (node-runtime.ts: shared by every command that runs models). */
+  /** --backend, --threads (backend-args.ts: shared by every command that runs models). */
   readonly backend: BackendOptions;
   readonly cacheDir: string;
   readonly maxCutoutsPerRun: number;

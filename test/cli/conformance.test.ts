@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeFixtureDir } from '../../src/cli/commands/conformance';
 import { runConformance } from '../../src/cli/conformance/run';
-import { backendChoiceOf, nodeRuntime } from '../../src/cli/node-runtime';
+import { backendChoiceOf, nodeRuntime } from '../../src/runtime/node';
 import type { Runtime } from '../../src/runtime';
 import type { CheckResult } from '../../src/cli/conformance/types';
 import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';

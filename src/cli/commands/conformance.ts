@@ -4,7 +4,8 @@ import { formatResult } from '../conformance/results';
 import { runConformance } from '../conformance/run';
 import type { FixtureDir } from '../conformance/types';
 import { withFileSource } from '../file-source';
-import { BACKEND_USAGE, describeNodeBackend, nodeRuntime, parseBackendArgs } from '../node-runtime';
+import { describeNodeBackend, nodeRuntime } from '../../runtime/node';
+import { BACKEND_USAGE, parseBackendArgs } from '../backend-args';
 
 export const summary = 'run every check the manifests (*_ref.json) of a fixture directory describe';
 export const usage = `npm run cli -- conformance <fixture-dir> [${BACKEND_USAGE}]`;

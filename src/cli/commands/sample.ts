@@ -4,7 +4,8 @@ import { decodePng, encodePng } from '../../png/index';
 import { generate, loadModels, type GenerationEvent, type GenerationSettings, type ImagePrompt, type RenderedImage } from '../../pipeline/index';
 import { parsePrompt } from '../../sampling/index';
 import { fsGraphStore } from '../graph-store';
-import { BACKEND_USAGE, describeNodeBackend, nodeRuntime } from '../node-runtime';
+import { describeNodeBackend, nodeRuntime } from '../../runtime/node';
+import { BACKEND_USAGE } from '../backend-args';
 import { parseSampleArgs, SAMPLING_CHOICES, type SampleArgs } from '../sample-args';
 import { demoSources, loadSources } from '../sample-models';
 

@@ -4,7 +4,8 @@ import { rgbaToUnitChw, unitChwToRgba } from '../../image/unit-chw';
 import { createSwinIRUpscaler, loadSwinIR, planarImage, type TileOptions } from '../../models/swinir/index';
 import { decodePng, encodePng } from '../../png/index';
 import { withFileSource } from '../file-source';
-import { BACKEND_USAGE, describeNodeBackend, nodeRuntime, parseBackendArgs, type BackendOptions } from '../node-runtime';
+import { describeNodeBackend, nodeRuntime, type BackendOptions } from '../../runtime/node';
+import { BACKEND_USAGE, parseBackendArgs } from '../backend-args';
 
 export const summary = 'SwinIR ×4 real-world super-resolution of a PNG (the seed\'s --sr_model_path step)';
 export const usage = `npm run cli -- upscale in.png --sr_model_path F [--large_sr] --out out.png [--tile T --overlap O]

@@ -1,30 +1,11 @@
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { backendLoader, describeNodeBackend, nodeRuntime, parseBackendArgs, type BackendLoader } from '../../src/cli/node-runtime';
+import { backendLoader, describeNodeBackend, nodeRuntime, type BackendLoader } from '../../src/runtime/node';
 import { conv2d, Graph, linear, serialize, tanh } from '../../src/graph';
 import { hostTensor, type Runtime } from '../../src/runtime';
 import { createRng } from '../../src/sampling/rng';
 import { maxAbsDiff } from '../helpers/ort';
-
-describe('parseBackendArgs', () => {
-  it('defaults to native on all cores and leaves every other argument in order', () => {
-    expect(parseBackendArgs(['in.png', '--out', 'x.png'])).toEqual({ options: { backend: 'native', threads: availableParallelism() }, rest: ['in.png', '--out', 'x.png'] });
-  });
-
-  it('reads --name value and --name=value anywhere on the line', () => {
-    expect(parseBackendArgs(['a', '--backend', 'wasm', '--cutn', '2', '--threads=3'])).toEqual({ options: { backend: 'wasm', threads: 3 }, rest: ['a', '--cutn', '2'] });
-    expect(parseBackendArgs(['--backend=native', '--threads', '1']).options).toEqual({ backend: 'native', threads: 1 });
-  });
-
-  it('refuses an unknown backend, a bad thread count and a missing value by name', () => {
-    expect(() => parseBackendArgs(['--backend', 'webgpu'])).toThrow(/--backend: 'webgpu' is not one of native, wasm/);
-    expect(() => parseBackendArgs(['--threads', '0'])).toThrow(/--threads: expected a positive integer, got '0'/);
-    expect(() => parseBackendArgs(['--threads', '1.5'])).toThrow(/--threads/);
-    expect(() => parseBackendArgs(['--backend'])).toThrow(/--backend needs a value/);
-  });
-});
 
 describe('backend selection', () => {
   const failing = () => {

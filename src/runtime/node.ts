@@ -1,13 +1,12 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as ortWeb from 'onnxruntime-web';
-import { SettingsError } from '../errors';
-import { createRuntime, type Backend, type OrtModule, type Runtime } from '../runtime/index';
+import { createRuntime, type Backend, type OrtModule, type Runtime } from './ort';
 
 /**
  * The runtime of everything that runs models in Node (the CLI's commands, the benches): onnxruntime-node's
  * native CPU EP by default, or onnxruntime-web's wasm EP, the browser's fallback, with `--backend wasm`.
- * src/runtime drives both; this module only loads the native one, which needs Node.
+ * Loading the native binding needs Node, so index.ts (which the worker imports) does not export this.
  */
 export type BackendChoice = 'native' | 'wasm';
 
@@ -17,35 +16,7 @@ export interface BackendOptions {
   readonly threads: number;
 }
 
-export const BACKEND_USAGE = '--backend native|wasm (default native: onnxruntime-node; wasm: onnxruntime-web, as the browser runs it) --threads N (default: all cores)';
-
 export const defaultBackendOptions = (): BackendOptions => ({ backend: 'native', threads: availableParallelism() });
-
-/**
- * Takes `--backend` and `--threads` (`--name value` or `--name=value`) out of a command line and
- * returns them with the other arguments, in order, for the command's own parser.
- */
-export function parseBackendArgs(args: readonly string[]): { options: BackendOptions; rest: string[] } {
-  let { backend, threads } = defaultBackendOptions();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [name, inline] = args[i]!.split(/=(.*)/s) as [string, string | undefined];
-    if (name !== '--backend' && name !== '--threads') {
-      rest.push(args[i]!);
-      continue;
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new SettingsError(`${name} needs a value`);
-    if (name === '--backend') {
-      if (value !== 'native' && value !== 'wasm') throw new SettingsError(`--backend: '${value}' is not one of native, wasm`);
-      backend = value;
-    } else {
-      threads = Number(value);
-      if (!Number.isInteger(threads) || threads < 1) throw new SettingsError(`--threads: expected a positive integer, got '${value}'`);
-    }
-  }
-  return { options: { backend, threads }, rest };
-}
 
 /** The onnxruntime module for a backend choice; `fallbackReason` when native was asked for and could not load. */
 export type BackendLoader = (choice: BackendChoice) => { ort: OrtModule; native: boolean; fallbackReason?: string };
@@ -76,7 +47,7 @@ const processLoader = backendLoader();
 
 /**
  * A Runtime on the chosen backend: the one call for any Node code that runs models (the conformance
- * command too: `nodeRuntime(parseBackendArgs(args).options)`).
+ * command too: `nodeRuntime(parseBackendArgs(args).options)`, src/cli/backend-args.ts).
  */
 export function nodeRuntime(options: BackendOptions = defaultBackendOptions(), load: BackendLoader = processLoader): Runtime {
   const { ort, native, fallbackReason } = load(options.backend);
