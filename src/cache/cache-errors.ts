@@ -1,5 +1,7 @@
 import { CacheError } from '../errors';
 import type { ResponseLike } from './http';
+import type { FileSource } from './manifest';
+import type { DownloadMeta } from './meta';
 import { formatBytes, type StorageStatus } from './storage-info';
 
 /**
@@ -8,8 +10,14 @@ import { formatBytes, type StorageStatus } from './storage-info';
  */
 export class InterruptedError extends CacheError {}
 
-export const htmlError = (url: string): CacheError =>
-  new CacheError(
+/**
+ * The bytes a source gave are not the file (a web page, another size, another digest): nothing of
+ * them is kept, and the next source may be tried. Its name stays 'CacheError'.
+ */
+export class SourceMismatchError extends CacheError {}
+
+export const htmlError = (url: string): SourceMismatchError =>
+  new SourceMismatchError(
     `${url} answered with a web page (HTML) instead of the model file: the link is wrong, has moved, or needs a login. ` +
       'Nothing was cached. Check the URL, or download the file yourself and drop it on the page.',
   );
@@ -60,10 +68,17 @@ export function quotaMessage(name: string, figures: QuotaFigures, status: Storag
   );
 }
 
-export const sizeMismatchError = (name: string, got: number, expected: number, from: string): CacheError =>
-  new CacheError(`${name} downloaded as ${got} bytes but ${from} says ${expected} bytes: the file is truncated or not the expected one; nothing was kept`);
+export const sizeMismatchError = (name: string, got: number, expected: number, from: string): SourceMismatchError =>
+  new SourceMismatchError(`${name} downloaded as ${got} bytes but ${from} says ${expected} bytes: the file is truncated or not the expected one; nothing was kept`);
 
-export const hashMismatchError = (name: string, got: string, expected: string): CacheError =>
-  new CacheError(
+export const hashMismatchError = (name: string, got: string, expected: string): SourceMismatchError =>
+  new SourceMismatchError(
     `${name} does not match its SHA-256 (got ${got}, expected ${expected}): the file is corrupt or not the expected model; nothing was kept`,
+  );
+
+/** A dropped file that is none of the versions the manifest knows (each source's size and SHA-256). */
+export const unmatchedImportError = (name: string, meta: DownloadMeta, sources: readonly FileSource[]): SourceMismatchError =>
+  new SourceMismatchError(
+    `${name} (${meta.bytesDone} bytes, SHA-256 ${meta.sha256 ?? '?'}) is none of the files its sources hold ` +
+      `(${sources.map((s) => `${s.size ?? 'any size'}, ${s.sha256 ?? 'any SHA-256'}`).join('; ')}): it is corrupt or another model; nothing was kept`,
   );

@@ -21,6 +21,10 @@ export interface DownloadTarget {
   readonly name?: string;
   readonly size?: number;
   readonly sha256?: string;
+  /** Where the bytes come from when not `url` itself (a mirror, GitHub's API); they are stored under `url`. */
+  readonly fetchUrl?: string;
+  /** Extra request headers (GitHub's API wants `Accept: application/octet-stream` for an asset's bytes). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface DownloadEnv {
@@ -51,6 +55,8 @@ interface Job {
   readonly env: DownloadEnv;
   readonly target: DownloadTarget;
   readonly name: string;
+  /** The URL fetched. */
+  readonly from: string;
   readonly keys: FileKeys;
   readonly signal: AbortSignal | undefined;
   readonly reporter: ProgressReporter;
@@ -87,9 +93,10 @@ export async function downloadFile(env: DownloadEnv, target: DownloadTarget, opt
 
 function newJob(env: DownloadEnv, target: DownloadTarget, options: DownloadOptions): Job {
   const reporter = createProgressReporter({ url: target.url, now: env.now, intervalMs: env.progressIntervalMs, onProgress: options.onProgress });
-  const meta = freshMeta(target.url, env.chunkBytes, env.now());
+  const from = target.fetchUrl ?? target.url;
+  const meta = freshMeta(target.url, from, env.chunkBytes, env.now());
   const name = target.name ?? fileNameOf(target.url);
-  return { env, target, name, keys: fileKeys(target.url), signal: options.signal, reporter, meta, hash: createSha256(), received: 0 };
+  return { env, target, name, from, keys: fileKeys(target.url), signal: options.signal, reporter, meta, hash: createSha256(), received: 0 };
 }
 
 const cancelled = (job: Job): AbortError =>
@@ -99,9 +106,9 @@ function throwIfCancelled(job: Job): void {
   if (job.signal?.aborted) throw cancelled(job);
 }
 
-/** Carries on from a stored partial download (re-hashing its chunks), or starts from nothing. */
+/** Carries on from a stored partial download of the same source (re-hashing its chunks), or starts from nothing. */
 async function resumeOrReset(job: Job, stored: DownloadMeta | undefined): Promise<void> {
-  if (stored?.state === 'partial' && stored.bytesDone > 0) {
+  if (stored?.state === 'partial' && stored.bytesDone > 0 && stored.from === job.from) {
     job.reporter.setTotal(stored.totalBytes);
     try {
       await hashStoredChunks(job.env.store, job.keys, layoutOf(stored), job.name, job.hash, (n) => {
@@ -120,7 +127,7 @@ async function resumeOrReset(job: Job, stored: DownloadMeta | undefined): Promis
 
 /** Forgets every stored byte of this file: the server sent a different version, or there was nothing usable. */
 async function reset(job: Job): Promise<void> {
-  job.meta = freshMeta(job.target.url, job.env.chunkBytes, job.env.now());
+  job.meta = freshMeta(job.target.url, job.from, job.env.chunkBytes, job.env.now());
   job.hash = createSha256();
   job.reporter.restart();
   await deletePrefix(job.env.store, job.keys.prefix);
@@ -161,22 +168,22 @@ async function attemptOnce(job: Job): Promise<void> {
  * verification stand in for If-Range.
  */
 async function request(job: Job, from: number): Promise<ResponseLike> {
-  const headers = rangeHeaders(from, job.meta.validator);
+  const headers = { ...job.target.headers, ...rangeHeaders(from, job.meta.validator) };
   try {
     return await fetchOnce(job, headers);
   } catch (err) {
     throwIfCancelled(job);
-    if (!headers['If-Range']) throw unreachableError(job.target.url, err);
+    if (!headers['If-Range']) throw unreachableError(job.from, err);
     const rangeOnly = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'If-Range'));
     return fetchOnce(job, rangeOnly).catch((again: unknown) => {
       throwIfCancelled(job);
-      throw unreachableError(job.target.url, again);
+      throw unreachableError(job.from, again);
     });
   }
 }
 
 const fetchOnce = (job: Job, headers: Record<string, string>): Promise<ResponseLike> =>
-  job.env.fetch(job.target.url, { headers, ...(job.signal ? { signal: job.signal } : {}) });
+  job.env.fetch(job.from, { headers, ...(job.signal ? { signal: job.signal } : {}) });
 
 /**
  * 'whole': a full body (200); 'rest': the bytes from `from` on, of the version stored; 'stale': the
@@ -193,13 +200,13 @@ function classify(job: Job, response: ResponseLike, from: number): 'whole' | 're
     if (from > 0) return 'stale';
   }
   if (response.status === 416 && from > 0) return 'stale';
-  throw statusError(job.target.url, response);
+  throw statusError(job.from, response);
 }
 
 /** Checks the response is a file, and on a fresh start records what identifies its version. */
 async function begin(job: Job, response: ResponseLike): Promise<void> {
-  if (isHtmlContentType(response.headers.get('content-type'))) throw htmlError(job.target.url);
-  if (!response.body) throw new CacheError(`${job.target.url} answered HTTP ${response.status} with no body`);
+  if (isHtmlContentType(response.headers.get('content-type'))) throw htmlError(job.from);
+  if (!response.body) throw new CacheError(`${job.from} answered HTTP ${response.status} with no body`);
   if (job.meta.bytesDone === 0) {
     const totalBytes = totalSizeOf(response) ?? job.target.size;
     const contentType = response.headers.get('content-type') ?? undefined;
@@ -222,7 +229,7 @@ async function stream(job: Job, reader: StreamReader): Promise<void> {
   const writer = createChunkWriter({
     store: job.env.store, keys: job.keys, chunkBytes: job.meta.chunkBytes, startIndex: job.meta.chunkCount, onStored: (chunk) => stored(job, chunk),
   });
-  const sniffer = createHtmlSniffer(job.meta.bytesDone === 0, job.target.url);
+  const sniffer = createHtmlSniffer(job.meta.bytesDone === 0, job.from);
   try {
     for (;;) {
       throwIfCancelled(job);
@@ -248,7 +255,7 @@ async function readOrDrop(job: Job, reader: StreamReader): Promise<{ done: boole
     return await reader.read();
   } catch (err) {
     throwIfCancelled(job);
-    throw new DroppedError(droppedMessage(job.target.url, job.meta.bytesDone, job.meta.totalBytes, err));
+    throw new DroppedError(droppedMessage(job.from, job.meta.bytesDone, job.meta.totalBytes, err));
   }
 }
 
@@ -285,7 +292,7 @@ function createHtmlSniffer(active: boolean, url: string) {
 function checkComplete(job: Job): void {
   const { bytesDone, totalBytes } = job.meta;
   if (totalBytes !== undefined && bytesDone < totalBytes) {
-    throw new DroppedError(droppedMessage(job.target.url, bytesDone, totalBytes, new Error('the body ended early')));
+    throw new DroppedError(droppedMessage(job.from, bytesDone, totalBytes, new Error('the body ended early')));
   }
 }
 

@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes/concat';
 import { CacheError } from '../errors';
 
 /**
@@ -102,4 +103,22 @@ export function looksLikeHtml(head: Uint8Array): boolean {
   while (i < head.length && (head[i] === 0x20 || (head[i]! >= 0x09 && head[i]! <= 0x0d))) i++;
   const text = String.fromCharCode(...head.subarray(i, i + 9)).toLowerCase();
   return HTML_STARTS.some((s) => text.startsWith(s));
+}
+
+/** A small body (a manifest, an API answer) read whole; over `limit` bytes it is not `what` it should be. */
+export async function readCapped(response: ResponseLike, url: string, limit: number, what: string): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) throw new CacheError(`${url} answered with no body`);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    if (!r.value) continue;
+    size += r.value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new CacheError(`${url} is over ${limit} bytes: that is not ${what}`);
+    }
+    parts.push(r.value);
+  }
+  return concatBytes(parts);
 }

@@ -1,8 +1,11 @@
 import type { ByteSource } from '../checkpoint/byte-source';
+import { unmatchedImportError } from './cache-errors';
 import { downloadFile, type DownloadEnv, type DownloadOptions, type DownloadTarget } from './download';
 import type { FetchLike, ResponseLike, StreamReader } from './http';
 import { fileKeys } from './keys';
+import { sourcesOf, type FileSource } from './manifest';
 import type { DownloadMeta } from './meta';
+import { fitsSources } from './sources';
 import { deletePrefix } from './store';
 
 /** Bytes read from a dropped file per step: a File read is cheap, the chunk writer batches them. */
@@ -37,10 +40,20 @@ function sourceFetch(source: ByteSource): FetchLike {
 
 /**
  * Caches a file the user dropped (or picked) under the manifest URL it stands for, through the
- * same path as a download: HTML refused, size and SHA-256 checked, quota handled, progress
- * reported. Whatever was stored for that URL before is replaced.
+ * same path as a download: HTML refused, size and SHA-256 checked (against any of the file's
+ * sources: the user may have fetched it from a mirror), quota handled, progress reported.
+ * Whatever was stored for that URL before is replaced.
  */
-export async function importSource(env: DownloadEnv, target: DownloadTarget, source: ByteSource, options: DownloadOptions): Promise<DownloadMeta> {
+export async function importSource(
+  env: DownloadEnv, target: DownloadTarget & { readonly sources?: readonly FileSource[] }, source: ByteSource, options: DownloadOptions,
+): Promise<DownloadMeta> {
   await deletePrefix(env.store, fileKeys(target.url).prefix);
-  return downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, target, options);
+  const sources = sourcesOf(target);
+  const single = sources.length === 1 ? { size: sources[0]!.size, sha256: sources[0]!.sha256 } : {};
+  const meta = await downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, { url: target.url, ...(target.name ? { name: target.name } : {}), ...withoutUndefined(single) }, options);
+  if (fitsSources(meta, sources)) return meta;
+  await deletePrefix(env.store, fileKeys(target.url).prefix);
+  throw unmatchedImportError(target.name ?? target.url, meta, sources);
 }
+
+const withoutUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

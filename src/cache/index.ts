@@ -14,12 +14,12 @@ export {
 } from './graph-cache';
 export type { FetchInit, FetchLike, ResponseLike, StreamReader } from './http';
 export {
-  BUILTIN_MANIFEST, findModel, MANIFEST_FORMAT, withOwnFiles,
-  type FileRole, type ModelEntry, type ModelFile, type ModelFormat, type ModelKind, type ModelManifest,
+  BUILTIN_MANIFEST, CONTAINERS, findModel, KEY_NAMES, MANIFEST_FORMAT, sourcesOf, withOwnFiles,
+  type Container, type FileRole, type FileSource, type GithubAsset, type KeyNames, type ModelEntry, type ModelFile, type ModelFormat, type ModelKind, type ModelManifest,
 } from './manifest';
 export { MANIFEST_LIMITS, resolveUrl, validateManifest } from './manifest-validate';
 export { waitingText, type FileOperation, type LockManagerLike } from './file-locks';
-export { createModelCache, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus, type OnFileWait } from './model-cache';
+export { createModelCache, type CacheTarget, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus, type OnFileWait } from './model-cache';
 export { fetchPack, MAX_MANIFEST_BYTES } from './pack';
 export { waitingProgress, type DownloadProgress } from './progress';
 export { formatBytes, requestPersistence, storageStatus, type PersistenceResult, type StorageManagerLike, type StorageStatus } from './storage-info';

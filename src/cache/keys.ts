@@ -6,9 +6,11 @@
  *   file/<url>/chunk/<i>     i-th chunk of the downloaded bytes
  *   graph/<source>/<options>/entry               converted-graph entry (graph-cache.ts)
  *   graph/<source>/<options>/file/<name>/chunk/<i>
+ *   github-asset/<api>/<repo>/<tag>/<asset>      a GitHub release asset's id (github.ts)
  */
 export const FILE_PREFIX = 'file/';
 export const GRAPH_PREFIX = 'graph/';
+export const GITHUB_ASSET_PREFIX = 'github-asset/';
 
 const part = (name: string): string => `${encodeURIComponent(name)}/`;
 
@@ -41,3 +43,6 @@ export function graphKeys(source: string, options: string): GraphKeys {
 
 /** The prefix of every converted graph made from `source`, whatever the options. */
 export const graphSourcePrefix = (source: string): string => GRAPH_PREFIX + part(source);
+
+export const githubAssetKey = (api: string, asset: { readonly repo: string; readonly tag: string; readonly asset: string }): string =>
+  GITHUB_ASSET_PREFIX + part(api) + part(asset.repo) + part(asset.tag) + encodeURIComponent(asset.asset);

@@ -1,8 +1,8 @@
 import { CacheError } from '../errors';
-import { MANIFEST_FORMAT, type FileRole, type ModelEntry, type ModelFile, type ModelManifest } from './manifest';
+import { CONTAINERS, KEY_NAMES, MANIFEST_FORMAT, type FileRole, type FileSource, type GithubAsset, type ModelEntry, type ModelFile, type ModelManifest } from './manifest';
 
 /** Bounds that keep a hostile pack from asking for thousands of downloads. */
-export const MANIFEST_LIMITS = { models: 64, filesPerModel: 32, text: 500 } as const;
+export const MANIFEST_LIMITS = { models: 64, filesPerModel: 32, sourcesPerFile: 8, text: 500 } as const;
 
 const KINDS = ['diffusion', 'clip', 'swinir'];
 const FORMATS = ['checkpoint', 'onnx'];
@@ -11,6 +11,7 @@ const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** File names become record keys and the names ONNX external data is looked up by: no paths. */
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SHA256 = /^[0-9a-fA-F]{64}$/;
+const GITHUB_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 type Raw = Record<string, unknown>;
 
@@ -57,25 +58,70 @@ export function resolveUrl(ref: string, base: string | undefined): string | unde
   return m[1] + path.slice(0, path.lastIndexOf('/') + 1) + ref;
 }
 
+function checkUrl(issues: Issues, raw: Raw, path: string, base: string | undefined): string | undefined {
+  const ref = text(issues, raw, 'url', path, true);
+  const url = ref === undefined ? undefined : resolveUrl(ref, base);
+  if (ref !== undefined && url === undefined) issues.add(`${path}.url`, `must be an http(s) URL${base ? ' or a path relative to the manifest' : ''} (got ${show(ref)})`);
+  return url;
+}
+
+/** `size` and `sha256`, checked, as the fields to spread into a file or a source. */
+function checkDigest(issues: Issues, raw: Raw, path: string): { size?: number; sha256?: string } {
+  const { size, sha256 } = raw;
+  const sizeOk = Number.isSafeInteger(size) && (size as number) >= 0;
+  const shaOk = typeof sha256 === 'string' && SHA256.test(sha256);
+  if (size !== undefined && !sizeOk) issues.add(`${path}.size`, `must be a whole number of bytes (got ${show(size)})`);
+  if (sha256 !== undefined && !shaOk) issues.add(`${path}.sha256`, `must be 64 hex digits (got ${show(sha256)})`);
+  return { ...(sizeOk ? { size: size as number } : {}), ...(shaOk ? { sha256: (sha256 as string).toLowerCase() } : {}) };
+}
+
+function checkGithub(issues: Issues, raw: unknown, path: string): GithubAsset | undefined {
+  if (!isObject(raw)) return void issues.add(path, 'must be an object with repo (owner/name), tag and asset');
+  noUnknownKeys(issues, raw, ['repo', 'tag', 'asset'], path);
+  const [repo, tag, asset] = (['repo', 'tag', 'asset'] as const).map((k) => text(issues, raw, k, path, true));
+  if (repo !== undefined && !GITHUB_REPO.test(repo)) issues.add(`${path}.repo`, `must be owner/name (got ${show(repo)})`);
+  return repo !== undefined && GITHUB_REPO.test(repo) && tag !== undefined && asset !== undefined ? { repo, tag, asset } : undefined;
+}
+
+function checkSource(issues: Issues, raw: unknown, path: string, base: string | undefined): FileSource | undefined {
+  if (!isObject(raw)) return void issues.add(path, 'must be an object');
+  noUnknownKeys(issues, raw, ['url', 'github', 'container', 'keys', 'size', 'sha256'], path);
+  const url = checkUrl(issues, raw, path, base);
+  const github = raw.github === undefined ? undefined : checkGithub(issues, raw.github, `${path}.github`);
+  const { container, keys } = raw;
+  if (container !== undefined && !CONTAINERS.includes(container as never)) issues.add(`${path}.container`, `must be one of ${CONTAINERS.join(', ')} (got ${show(container)})`);
+  if (keys !== undefined && !KEY_NAMES.includes(keys as never)) issues.add(`${path}.keys`, `must be one of ${KEY_NAMES.join(', ')} (got ${show(keys)})`);
+  const digest = checkDigest(issues, raw, path);
+  if (url === undefined || (raw.github !== undefined && !github)) return undefined;
+  return {
+    url, ...(github ? { github } : {}), ...(container !== undefined ? { container: container as NonNullable<FileSource['container']> } : {}),
+    ...(keys !== undefined ? { keys: keys as NonNullable<FileSource['keys']> } : {}), ...digest,
+  };
+}
+
+function checkSources(issues: Issues, raw: Raw, path: string, base: string | undefined): readonly FileSource[] | undefined {
+  const { sources } = raw;
+  if (sources === undefined) return undefined;
+  if (!Array.isArray(sources) || sources.length === 0 || sources.length > MANIFEST_LIMITS.sourcesPerFile) {
+    return void issues.add(`${path}.sources`, `must be a list of 1 to ${MANIFEST_LIMITS.sourcesPerFile} sources`);
+  }
+  if (raw.size !== undefined || raw.sha256 !== undefined) issues.add(path, 'with sources, give size and sha256 per source (the bytes differ between containers)');
+  const checked = sources.map((src, i) => checkSource(issues, src, `${path}.sources[${i}]`, base));
+  return checked.every((c) => c !== undefined) ? checked : undefined;
+}
+
 function checkFile(issues: Issues, raw: unknown, path: string, base: string | undefined): ModelFile | undefined {
   if (!isObject(raw)) return void issues.add(path, 'must be an object');
-  noUnknownKeys(issues, raw, ['name', 'role', 'url', 'size', 'sha256'], path);
+  noUnknownKeys(issues, raw, ['name', 'role', 'url', 'size', 'sha256', 'sources'], path);
   const name = text(issues, raw, 'name', path, true);
   if (name !== undefined && (!FILE_NAME.test(name) || name.includes('..'))) issues.add(`${path}.name`, `must be a plain file name (letters, digits, '.', '_', '-'), got ${show(name)}`);
   const role = raw.role as FileRole;
   if (!ROLES.includes(role)) issues.add(`${path}.role`, `must be one of ${ROLES.join(', ')} (got ${show(raw.role)})`);
-  const ref = text(issues, raw, 'url', path, true);
-  const url = ref === undefined ? undefined : resolveUrl(ref, base);
-  if (ref !== undefined && url === undefined) issues.add(`${path}.url`, `must be an http(s) URL${base ? ' or a path relative to the manifest' : ''} (got ${show(ref)})`);
-  const { size, sha256 } = raw;
-  if (size !== undefined && !(Number.isSafeInteger(size) && (size as number) >= 0)) issues.add(`${path}.size`, `must be a whole number of bytes (got ${show(size)})`);
-  if (sha256 !== undefined && !(typeof sha256 === 'string' && SHA256.test(sha256))) issues.add(`${path}.sha256`, `must be 64 hex digits (got ${show(sha256)})`);
-  if (name === undefined || url === undefined || !ROLES.includes(role)) return undefined;
-  return {
-    name, role, url,
-    ...(typeof size === 'number' ? { size } : {}),
-    ...(typeof sha256 === 'string' && SHA256.test(sha256) ? { sha256: sha256.toLowerCase() } : {}),
-  };
+  const url = checkUrl(issues, raw, path, base);
+  const digest = checkDigest(issues, raw, path);
+  const sources = checkSources(issues, raw, path, base);
+  if (name === undefined || url === undefined || !ROLES.includes(role) || (raw.sources !== undefined && !sources)) return undefined;
+  return { name, role, url, ...digest, ...(sources ? { sources } : {}) };
 }
 
 /** Which files a model of each format must have: converted models are model.json plus ONNX (and CLIP's BPE vocabulary as its config). */
@@ -94,12 +140,15 @@ function checkFileSet(issues: Issues, { format, kind }: { format: string; kind: 
 
 function checkModel(issues: Issues, raw: unknown, path: string, base: string | undefined): ModelEntry | undefined {
   if (!isObject(raw)) return void issues.add(path, 'must be an object');
-  noUnknownKeys(issues, raw, ['id', 'kind', 'label', 'format', 'files', 'source', 'notes'], path);
+  noUnknownKeys(issues, raw, ['id', 'kind', 'label', 'format', 'files', 'source', 'page', 'notes'], path);
   const id = text(issues, raw, 'id', path, true);
   if (id !== undefined && !ID.test(id)) issues.add(`${path}.id`, `must be lowercase letters, digits, '.', '_', '-' (got ${show(id)})`);
   const label = text(issues, raw, 'label', path, true);
   const source = text(issues, raw, 'source', path, false);
   const notes = text(issues, raw, 'notes', path, false);
+  const pageRef = text(issues, raw, 'page', path, false);
+  const page = pageRef === undefined ? undefined : resolveUrl(pageRef, undefined);
+  if (pageRef !== undefined && page === undefined) issues.add(`${path}.page`, `must be an absolute http(s) URL (got ${show(pageRef)})`);
   const { kind, format, files } = raw;
   if (!KINDS.includes(kind as string)) issues.add(`${path}.kind`, `must be one of ${KINDS.join(', ')} (got ${show(kind)})`);
   if (!FORMATS.includes(format as string)) issues.add(`${path}.format`, `must be one of ${FORMATS.join(', ')} (got ${show(format)})`);
@@ -110,7 +159,7 @@ function checkModel(issues: Issues, raw: unknown, path: string, base: string | u
   const good = checked.filter((f): f is ModelFile => f !== undefined);
   checkFileSet(issues, { format: format as string, kind }, good, path);
   if (id === undefined || label === undefined || good.length !== files.length) return undefined;
-  return { id, kind: kind as ModelEntry['kind'], label, format: format as ModelEntry['format'], files: good, ...(source ? { source } : {}), ...(notes ? { notes } : {}) };
+  return { id, kind: kind as ModelEntry['kind'], label, format: format as ModelEntry['format'], files: good, ...(source ? { source } : {}), ...(page ? { page } : {}), ...(notes ? { notes } : {}) };
 }
 
 /**

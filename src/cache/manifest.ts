@@ -13,16 +13,59 @@ export type ModelKind = 'diffusion' | 'clip' | 'swinir';
 export type ModelFormat = 'checkpoint' | 'onnx';
 export type FileRole = 'weights' | 'config' | 'model-json' | 'onnx' | 'onnx-data';
 
+/** How a source packs the weights; the checkpoint reader tells them apart by their bytes, this says what to expect. */
+export type Container = 'torchscript' | 'torch' | 'torch-legacy' | 'safetensors';
+export const CONTAINERS: readonly Container[] = ['torchscript', 'torch', 'torch-legacy', 'safetensors'];
+
+/**
+ * Parameter names other than the ones our builders take: 'transformers-clip' is HF transformers'
+ * CLIPModel layout, mapped back to OpenAI's names by src/checkpoint/hf-clip.ts.
+ */
+export type KeyNames = 'transformers-clip';
+export const KEY_NAMES: readonly KeyNames[] = ['transformers-clip'];
+
+/** A GitHub release asset, fetched through the REST API: its redirect sends CORS, the release page's does not. */
+export interface GithubAsset {
+  /** owner/name */
+  readonly repo: string;
+  readonly tag: string;
+  readonly asset: string;
+}
+
+/** One place a file can be fetched from, with what is known of the bytes there. */
+export interface FileSource {
+  /** http(s) URL; for a GitHub asset, the release download link (for people: the bytes come through the API). */
+  readonly url: string;
+  readonly github?: GithubAsset;
+  readonly container?: Container;
+  readonly keys?: KeyNames;
+  readonly size?: number;
+  /** Lowercase hex, of the bytes at this source. */
+  readonly sha256?: string;
+}
+
 export interface ModelFile {
   /** The file's name (upstream's, for checkpoints); letters, digits, '.', '_' and '-'. */
   readonly name: string;
   readonly role: FileRole;
-  /** Absolute http(s) URL (relative ones in a pack are resolved against the pack's URL). */
+  /**
+   * The file's identity: the cache keeps it under this URL whichever source it came from. Absolute
+   * http(s) (relative ones in a pack are resolved against the pack's URL); upstream's, for checkpoints.
+   */
   readonly url: string;
   readonly size?: number;
   /** Lowercase hex. */
   readonly sha256?: string;
+  /**
+   * Where to fetch it, in order of preference (upstream first where it still answers, then mirrors);
+   * without it, `url` with `size` and `sha256` is the one source.
+   */
+  readonly sources?: readonly FileSource[];
 }
+
+/** The sources a file is fetched from, in order. */
+export const sourcesOf = (file: Pick<ModelFile, 'url' | 'size' | 'sha256' | 'sources'>): readonly FileSource[] =>
+  file.sources ?? [{ url: file.url, ...(file.size !== undefined ? { size: file.size } : {}), ...(file.sha256 !== undefined ? { sha256: file.sha256 } : {}) }];
 
 export interface ModelEntry {
   readonly id: string;
@@ -32,6 +75,8 @@ export interface ModelEntry {
   readonly files: readonly ModelFile[];
   /** Where the URLs and digests come from. */
   readonly source?: string;
+  /** Upstream's page for the model, linked when no source can be fetched (the user downloads it there and drops it in). */
+  readonly page?: string;
   readonly notes?: string;
 }
 
@@ -44,12 +89,17 @@ export interface ModelManifest {
 
 /** The seed's configs, pinned to its last commit (de2298f, seed-spec §0) so the bytes cannot change. */
 const SEED_CONFIGS = 'https://raw.githubusercontent.com/sreevishnu-damodaran/clip-diffusion-art/de2298fc20ff3befc966509fdf67fa266f9b4ba3/clip_diffusion_art/configs/';
-/** openai/CLIP clip.py `_MODELS`: the path segment before the file name is the file's SHA-256 (`_download` checks it). */
+/**
+ * openai/CLIP clip.py `_MODELS`: the path segment before the file name is the file's SHA-256
+ * (`_download` checks it). These URLs answer 404 since 2025 (openai/CLIP #516): kept last, in case.
+ */
 const CLIP_MODELS = 'https://openaipublic.azureedge.net/clip/models/';
-const SWINIR_RELEASE = 'https://github.com/JingyunLiang/SwinIR/releases/download/v0.0/';
+/** Hugging Face `resolve/<commit>/<file>`: immutable, served with CORS; the LFS pointer states size and SHA-256. */
+const hf = (repo: string, commit: string, path: string): string => `https://huggingface.co/${repo}/resolve/${commit}/${path}`;
 /**
  * CLIP's BPE vocabulary, read at run time (never shipped with the app), pinned to openai/CLIP
  * d05afc4; size and SHA-256 are those of that file (the fixtures hold a byte-identical copy).
+ * raw.githubusercontent.com sends CORS.
  */
 const CLIP_VOCAB = {
   name: 'bpe_simple_vocab_16e6.txt.gz',
@@ -59,46 +109,67 @@ const CLIP_VOCAB = {
   sha256: '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a',
 } as const;
 
-const clip = (id: string, label: string, sha256: string, name: string): ModelEntry => ({
-  id, kind: 'clip', label, format: 'checkpoint',
-  files: [{ name, role: 'weights', url: `${CLIP_MODELS}${sha256}/${name}`, sha256 }, CLIP_VOCAB],
-  source: 'openai/CLIP clip/clip.py _MODELS (the SHA-256 is the URL path segment)',
-});
+/** An OpenAI CLIP model: its TorchScript file (mirrored byte for byte), then other containers, then upstream's dead URL. */
+const clip = (id: string, label: string, file: { name: string; size: number; sha256: string }, mirrors: readonly FileSource[]): ModelEntry => {
+  const upstream = `${CLIP_MODELS}${file.sha256}/${file.name}`;
+  return {
+    id, kind: 'clip', label, format: 'checkpoint', page: 'https://github.com/openai/CLIP',
+    files: [
+      { name: file.name, role: 'weights', url: upstream, sources: [...mirrors, { url: upstream, container: 'torchscript', size: file.size, sha256: file.sha256 }] },
+      CLIP_VOCAB,
+    ],
+    source: 'openai/CLIP clip/clip.py _MODELS (the SHA-256 is the URL path segment); mirrors on Hugging Face, checked by their LFS pointers (issue 21)',
+  };
+};
 
-const swinir = (id: string, label: string, name: string): ModelEntry => ({
-  id, kind: 'swinir', label, format: 'checkpoint',
-  files: [{ name, role: 'weights', url: SWINIR_RELEASE + name }],
-  source: 'clip-diffusion-art pretrained_models/README.md; JingyunLiang/SwinIR release v0.0 (seed-spec §10)',
-});
+const SWINIR_REPO = 'JingyunLiang/SwinIR';
+const SWINIR_TAG = 'v0.0';
+/** A SwinIR release asset through GitHub's API (the release link itself sends no CORS), then mirrors. */
+const swinir = (id: string, label: string, name: string, known: { size?: number; sha256?: string }, mirrors: readonly FileSource[]): ModelEntry => {
+  const release = `https://github.com/${SWINIR_REPO}/releases/download/${SWINIR_TAG}/${name}`;
+  return {
+    id, kind: 'swinir', label, format: 'checkpoint', page: `https://github.com/${SWINIR_REPO}/releases/tag/${SWINIR_TAG}`,
+    files: [{ name, role: 'weights', url: release, sources: [{ url: release, github: { repo: SWINIR_REPO, tag: SWINIR_TAG, asset: name }, container: 'torch', ...known }, ...mirrors] }],
+    source: 'clip-diffusion-art pretrained_models/README.md; JingyunLiang/SwinIR release v0.0 (seed-spec §10)',
+  };
+};
+
+const UNCOND_256 = { size: 2211383297, sha256: 'a37c32fffd316cd494cf3f35b339936debdc1576dad13fe57c42399a5dbc78b1' } as const;
+const UNCOND_256_URL = 'https://openaipublic.blob.core.windows.net/diffusion/jul-2021/256x256_diffusion_uncond.pt';
 
 const DIFFUSION_MODELS: readonly ModelEntry[] = [
   {
-    id: 'clip-diffusion-art-256', kind: 'diffusion', format: 'checkpoint',
+    id: 'clip-diffusion-art-256', kind: 'diffusion', format: 'checkpoint', page: 'https://github.com/sreevishnu-damodaran/clip-diffusion-art',
     label: 'CLIP Diffusion Art 256×256 (fine-tuned on public-domain artworks; the seed default)',
     files: [
       { name: '256x256_clip_diffusion_art.pt', role: 'weights', url: 'https://api.wandb.ai/files/sreevishnu-damodaran/clip_diffusion_art/29bag3br/256x256_clip_diffusion_art.pt' },
       { name: '256x256_clip_diffusion_art.yaml', role: 'config', url: `${SEED_CONFIGS}256x256_clip_diffusion_art.yaml` },
     ],
     source: 'clip-diffusion-art sample.py default checkpoint and pretrained_models/README.md (seed-spec §1, §11.2)',
+    notes: 'Only on wandb, which publishes no size or digest; no mirror is known. The first verified download records its SHA-256.',
   },
   {
-    id: 'openai-256-uncond', kind: 'diffusion', format: 'checkpoint',
+    id: 'openai-256-uncond', kind: 'diffusion', format: 'checkpoint', page: 'https://github.com/openai/guided-diffusion',
     label: 'OpenAI 256×256 unconditional ImageNet (guided-diffusion)',
     files: [
       {
-        name: '256x256_diffusion_uncond.pt', role: 'weights', url: 'https://openaipublic.blob.core.windows.net/diffusion/jul-2021/256x256_diffusion_uncond.pt',
-        sha256: '983e3de6f95c88c81b2ca7ebb2c217933be1973b1ff058776b970f901584613a',
+        name: '256x256_diffusion_uncond.pt', role: 'weights', url: UNCOND_256_URL,
+        sources: [
+          { url: UNCOND_256_URL, container: 'torch', ...UNCOND_256 },
+          { url: hf('deepinv/diffunet', '6b0a2cf45decab1f022d22eefe3787d9d515f32b', 'diffusion_openai.pt'), container: 'torch', ...UNCOND_256 },
+          { url: hf('sj98/DiffuseIT', 'main', '256x256_diffusion_uncond.pt'), container: 'torch', ...UNCOND_256 },
+        ],
       },
       { name: '256x256_diffusion_uncond.yaml', role: 'config', url: `${SEED_CONFIGS}256x256_diffusion_uncond.yaml` },
     ],
-    source: "openai/guided-diffusion README (seed-spec §11.5-11.6); SHA-256 from Disco Diffusion's model_256_SHA check",
+    source: "openai/guided-diffusion README (seed-spec §11.5-11.6); SHA-256 and size from later Disco Diffusion versions and the mirrors' LFS pointers",
   },
   {
-    id: 'lsun-bedroom-100m', kind: 'diffusion', format: 'checkpoint',
+    id: 'lsun-bedroom-100m', kind: 'diffusion', format: 'checkpoint', page: 'https://github.com/openai/improved-diffusion',
     label: 'OpenAI LSUN bedroom 100M (improved-diffusion; the base the art model was fine-tuned from)',
     files: [{ name: 'lsun_uncond_100M_1200K_bs128.pt', role: 'weights', url: 'https://openaipublic.blob.core.windows.net/diffusion/march-2021/lsun_uncond_100M_1200K_bs128.pt' }],
     source: 'openai/improved-diffusion README "LSUN bedroom model (lr=1e-4)" (seed-spec §11.6)',
-    notes: 'No yaml upstream: the art architecture with rescale_timesteps and rescale_learned_sigmas False (seed-spec §11.6).',
+    notes: 'No yaml upstream: the art architecture with rescale_timesteps and rescale_learned_sigmas False (seed-spec §11.6). No mirror is known.',
   },
 ];
 
@@ -108,11 +179,33 @@ export const BUILTIN_MANIFEST: ModelManifest = {
   name: 'Original models',
   models: [
     ...DIFFUSION_MODELS,
-    clip('clip-vit-b16', 'CLIP ViT-B/16 (the seed default)', '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f', 'ViT-B-16.pt'),
-    clip('clip-vit-b32', 'CLIP ViT-B/32', '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af', 'ViT-B-32.pt'),
-    clip('clip-vit-l14', 'CLIP ViT-L/14', 'b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836', 'ViT-L-14.pt'),
-    swinir('swinir-m-x4', 'SwinIR-M real-world ×4 (GAN)', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth'),
-    swinir('swinir-l-x4', 'SwinIR-L real-world ×4 (GAN)', '003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth'),
+    clip('clip-vit-b16', 'CLIP ViT-B/16 (the seed default)', { name: 'ViT-B-16.pt', size: 350837078, sha256: '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f' }, [
+      { url: hf('omlab/OmDet-Turbo_tiny_SWIN_T', 'c979c16eafcdda1c9d3ce192dd16975996f6fb53', 'ViT-B-16.pt'), container: 'torchscript', size: 350837078, sha256: '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f' },
+      { url: hf('timm/vit_base_patch16_clip_224.openai', 'main', 'open_clip_model.safetensors'), container: 'safetensors' },
+    ]),
+    clip('clip-vit-b32', 'CLIP ViT-B/32', { name: 'ViT-B-32.pt', size: 353976522, sha256: '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af' }, [
+      { url: hf('datasets/fuyun1107/clip-for-vlp', 'a3963bff1f3f51b1520f29e8fe6cf9cf9f334f1f', 'ViT-B-32.pt'), container: 'torchscript', size: 353976522, sha256: '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af' },
+      {
+        url: hf('timm/vit_base_patch32_clip_224.openai', 'a6f597a30f7b82c51704746581f9a4e41421e878', 'open_clip_model.safetensors'), container: 'safetensors',
+        size: 605143284, sha256: 'e6d1bd7789aa45192b3bf90570a789b478bae1b74ebcce7eddd908e83a2b7c31',
+      },
+    ]),
+    clip('clip-vit-l14', 'CLIP ViT-L/14', { name: 'ViT-L-14.pt', size: 932768134, sha256: 'b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836' }, [
+      { url: hf('camenduru/SyncDreamer', 'f28d14c33fce7a5f10e7619554d8932c8b79c4ac', 'ViT-L-14.pt'), container: 'torchscript', size: 932768134, sha256: 'b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836' },
+      {
+        url: hf('openai/clip-vit-large-patch14', 'main', 'model.safetensors'), container: 'safetensors', keys: 'transformers-clip',
+        size: 1710540580, sha256: 'a2bf730a0c7debf160f7a6b50b3aaf3703e7e88ac73de7a314903141db026dcb',
+      },
+    ]),
+    swinir('swinir-m-x4', 'SwinIR-M real-world ×4 (GAN)', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth', {}, [
+      { url: hf('mikestealth/SwinIR', 'main', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth'), container: 'torch' },
+    ]),
+    swinir('swinir-l-x4', 'SwinIR-L real-world ×4 (GAN)', '003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth', { size: 142473939, sha256: '99adfa91350a84c99e946c1eb3d8fce34bc28f57d807b09dc8fe40a316328c0a' }, [
+      {
+        url: hf('datasets/qq371/HD', 'fbb4b52abc5276e6edf8f4169df20838e21a998e', '003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth'), container: 'torch',
+        size: 142473939, sha256: '99adfa91350a84c99e946c1eb3d8fce34bc28f57d807b09dc8fe40a316328c0a',
+      },
+    ]),
   ],
 };
 

@@ -14,6 +14,8 @@ import type { KeyValueStore } from './store';
 export interface DownloadMeta {
   readonly version: 1;
   readonly url: string;
+  /** The URL the bytes came from (a mirror's, GitHub's API); `url` when fetched there or dropped in. */
+  readonly from: string;
   readonly state: 'partial' | 'verified';
   readonly validator: Validator;
   /** The file's size as the server (or the manifest) tells it; undefined when neither does. */
@@ -42,7 +44,7 @@ function isValidator(v: unknown): v is Validator {
 export function parseMeta(value: unknown, url: string): DownloadMeta | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const m = value as Record<string, unknown>;
-  const shapeOk = m.version === 1 && m.url === url && (m.state === 'partial' || m.state === 'verified') && isValidator(m.validator);
+  const shapeOk = m.version === 1 && m.url === url && isOptional(m.from, isString) && (m.state === 'partial' || m.state === 'verified') && isValidator(m.validator);
   const countsOk = isCount(m.chunkBytes) && m.chunkBytes > 0 && isCount(m.chunkCount) && isCount(m.bytesDone) && isOptional(m.totalBytes, isCount);
   const restOk = isOptional(m.contentType, isString) && isOptional(m.sha256, isString) && isCount(m.updatedAt);
   if (!shapeOk || !countsOk || !restOk) return undefined;
@@ -50,7 +52,7 @@ export function parseMeta(value: unknown, url: string): DownloadMeta | undefined
   // Chunks are full except the last: a count that disagrees with the bytes is a record we cannot trust.
   const fullChunks = Math.floor(meta.bytesDone / meta.chunkBytes);
   const consistent = meta.chunkCount === Math.ceil(meta.bytesDone / meta.chunkBytes) && (meta.state === 'verified' || meta.chunkCount === fullChunks);
-  return consistent ? { ...meta, totalBytes: meta.totalBytes ?? undefined, contentType: meta.contentType ?? undefined, sha256: meta.sha256 ?? undefined } : undefined;
+  return consistent ? { ...meta, from: meta.from ?? url, totalBytes: meta.totalBytes ?? undefined, contentType: meta.contentType ?? undefined, sha256: meta.sha256 ?? undefined } : undefined;
 }
 
 export async function readMeta(store: KeyValueStore, url: string): Promise<DownloadMeta | undefined> {
@@ -61,8 +63,8 @@ export async function writeMeta(store: KeyValueStore, meta: DownloadMeta): Promi
   await store.set(fileKeys(meta.url).meta, meta);
 }
 
-export function freshMeta(url: string, chunkBytes: number, now: number): DownloadMeta {
-  return { version: 1, url, state: 'partial', validator: {}, totalBytes: undefined, chunkBytes, chunkCount: 0, bytesDone: 0, contentType: undefined, sha256: undefined, updatedAt: now };
+export function freshMeta(url: string, from: string, chunkBytes: number, now: number): DownloadMeta {
+  return { version: 1, url, from, state: 'partial', validator: {}, totalBytes: undefined, chunkBytes, chunkCount: 0, bytesDone: 0, contentType: undefined, sha256: undefined, updatedAt: now };
 }
 
 export const layoutOf = (meta: DownloadMeta): ChunkLayout => ({ size: meta.bytesDone, chunkBytes: meta.chunkBytes });

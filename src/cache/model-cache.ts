@@ -1,16 +1,17 @@
 import type { ByteSource } from '../checkpoint/byte-source';
 import { CacheError } from '../errors';
 import { chunkedSource, DEFAULT_CHUNK_BYTES } from './chunked-source';
-import { downloadFile, fileNameOf, fitsTarget, type DownloadOptions, type DownloadTarget } from './download';
+import { fileNameOf, type DownloadOptions, type DownloadTarget } from './download';
 import { withFileLock, withFileLocks, type FileOperation, type LockManagerLike } from './file-locks';
 import { deleteGraphsOf, graphSourceOf } from './graph-cache';
 import { globalFetch, type FetchLike } from './http';
 import { importSource } from './import';
 import { FILE_PREFIX, fileKeys, GRAPH_PREFIX } from './keys';
-import type { ModelEntry } from './manifest';
+import { sourcesOf, type FileSource, type ModelEntry } from './manifest';
 import { layoutOf, parseMeta, readMeta, type DownloadMeta } from './meta';
 import { waitingProgress, type DownloadProgress } from './progress';
 import { createSharedDownload, type SharedDownload } from './shared-download';
+import { downloadFromSources, fitsSources } from './sources';
 import type { StorageManagerLike } from './storage-info';
 import { deletePrefix, type KeyValueStore } from './store';
 
@@ -26,7 +27,12 @@ export interface ModelCacheOptions {
   readonly now?: () => number;
   readonly maxAttempts?: number;
   readonly progressIntervalMs?: number;
+  /** GitHub's REST API origin (tests: a local server). */
+  readonly githubApi?: string;
 }
+
+/** A file to cache: one URL, or a manifest file with its sources (then `url` is only its name in the cache). */
+export type CacheTarget = DownloadTarget & { readonly sources?: readonly FileSource[]; readonly page?: string };
 
 /** A verified file in the cache. */
 export interface CachedFile {
@@ -60,9 +66,9 @@ export interface ModelStatus {
 
 export interface ModelCache {
   /** Downloads (or resumes, or finds cached) and verifies; concurrent calls for one URL share one transfer. */
-  download(target: DownloadTarget, options?: DownloadOptions): Promise<CachedFile>;
+  download(target: CacheTarget, options?: DownloadOptions): Promise<CachedFile>;
   /** Stores a file the user dropped (when the URL cannot be fetched), verified like a download. */
-  importFile(target: DownloadTarget, source: ByteSource, options?: DownloadOptions): Promise<CachedFile>;
+  importFile(target: CacheTarget, source: ByteSource, options?: DownloadOptions): Promise<CachedFile>;
   /** The verified file as a ByteSource over its chunk records; a CacheError if it is not cached and verified. */
   open(url: string): Promise<ByteSource>;
   status(url: string): Promise<FileStatus>;
@@ -108,14 +114,15 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     storage: options.storage,
     maxAttempts: options.maxAttempts ?? 5,
     progressIntervalMs: options.progressIntervalMs ?? 100,
+    ...(options.githubApi ? { githubApi: options.githubApi } : {}),
   });
-  const shared = (target: DownloadTarget): SharedDownload<DownloadMeta> => {
+  const shared = (target: CacheTarget): SharedDownload<DownloadMeta> => {
     const running = inflight.get(target.url);
     if (running) return running;
     const done = () => inflight.get(target.url) === started && inflight.delete(target.url);
     // The lock is taken inside the shared transfer: this tab's callers share it, other tabs wait for it.
     const run = (signal: AbortSignal, onProgress: (p: DownloadProgress) => void) =>
-      withFileLock(locks, target.url, 'download', () => downloadFile(env(), target, { signal, onProgress }), {
+      withFileLock(locks, target.url, 'download', () => downloadFromSources(env(), { ...target, sources: sourcesOf(target) }, { signal, onProgress }), {
         signal, onWait: (holder) => onProgress(waitingProgress(target.url, holder)),
       });
     const started = createSharedDownload(run, target.name ?? fileNameOf(target.url), done);
@@ -142,7 +149,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     async download(target, opts = {}) {
       // A verified file needs no lock: a generation holding it shared may ask for it.
       const stored = await readMeta(store, target.url);
-      if (stored?.state === 'verified' && fitsTarget(stored, target)) return cachedFileOf(stored);
+      if (stored?.state === 'verified' && fitsSources(stored, sourcesOf(target))) return cachedFileOf(stored);
       return cachedFileOf(await shared(target).join(opts.signal, opts.onProgress));
     },
     async importFile(target, source, opts = {}) {
@@ -157,7 +164,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     },
     status: async (url) => statusOf(url, await readMeta(store, url)),
     async modelStatus(model) {
-      const files = await Promise.all(model.files.map(async (f) => statusOf(f.url, await readMeta(store, f.url), f.size)));
+      const files = await Promise.all(model.files.map(async (f) => statusOf(f.url, await readMeta(store, f.url), sourcesOf(f)[0]!.size)));
       return summarize(model.id, files);
     },
     list: () => listFiles(store),

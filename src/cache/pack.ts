@@ -1,29 +1,11 @@
-import { concatBytes } from '../bytes/concat';
 import { CacheError } from '../errors';
 import { htmlError, statusError, unreachableError } from './cache-errors';
-import { isHtmlContentType, looksLikeHtml, type FetchLike, type ResponseLike } from './http';
+import { isHtmlContentType, looksLikeHtml, readCapped, type FetchLike, type ResponseLike } from './http';
 import type { ModelManifest } from './manifest';
 import { validateManifest } from './manifest-validate';
 
 /** A manifest is a page of JSON; anything bigger is not one. */
 export const MAX_MANIFEST_BYTES = 1 << 20;
-
-async function readCapped(response: ResponseLike, url: string): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (!reader) throw new CacheError(`${url} answered with no body`);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    if (!r.value) continue;
-    size += r.value.byteLength;
-    if (size > MAX_MANIFEST_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new CacheError(`${url} is over ${MAX_MANIFEST_BYTES} bytes: that is not a model manifest`);
-    }
-    parts.push(r.value);
-  }
-  return concatBytes(parts);
-}
 
 function parseJson(bytes: Uint8Array, url: string): unknown {
   try {
@@ -47,7 +29,7 @@ export async function fetchPack(fetch: FetchLike, url: string, signal?: AbortSig
   }
   if (response.status !== 200) throw statusError(url, response);
   if (isHtmlContentType(response.headers.get('content-type'))) throw htmlError(url);
-  const bytes = await readCapped(response, url);
+  const bytes = await readCapped(response, url, MAX_MANIFEST_BYTES, 'a model manifest');
   if (looksLikeHtml(bytes.subarray(0, 64))) throw htmlError(url);
   return validateManifest(parseJson(bytes, url), url, url);
 }

@@ -18,6 +18,9 @@ export interface DownloadProgress {
   /** Over the last few seconds of this session (bytes resumed from the cache do not count). */
   readonly bytesPerSecond: number;
   readonly etaSeconds: number | undefined;
+  /** With several sources: the one the bytes come from, and those passed over with the reason. */
+  readonly source?: string;
+  readonly skipped?: readonly { readonly url: string; readonly reason: string }[];
 }
 
 /** Speed is measured over this trailing window so a stall shows within seconds. */

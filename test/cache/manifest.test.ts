@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILTIN_MANIFEST, fetchPack, findModel, MANIFEST_FORMAT, resolveUrl, validateManifest, withOwnFiles } from '../../src/cache';
+import { BUILTIN_MANIFEST, fetchPack, findModel, MANIFEST_FORMAT, resolveUrl, sourcesOf, validateManifest, withOwnFiles, type FileSource } from '../../src/cache';
 import { startServer, type TestServer } from './helpers/server';
 
 let server: TestServer | undefined;
@@ -43,11 +43,23 @@ describe('the built-in manifest', () => {
     ]);
   });
 
-  it('gives each CLIP file the SHA-256 its URL embeds (what openai/CLIP _download checks)', () => {
+  it("gives each CLIP file's upstream source the SHA-256 its URL embeds (what openai/CLIP _download checks), and every TorchScript mirror the same bytes", () => {
     for (const model of BUILTIN_MANIFEST.models.filter((m) => m.kind === 'clip')) {
       const [file] = model.files;
-      expect(file!.sha256).toBe(file!.url.split('/').at(-2));
+      const upstream = file!.sources!.find((s) => s.url === file!.url)!;
+      expect(upstream.sha256).toBe(file!.url.split('/').at(-2));
+      for (const mirror of file!.sources!.filter((s) => s.container === 'torchscript')) expect([mirror.size, mirror.sha256]).toEqual([upstream.size, upstream.sha256]);
     }
+  });
+
+  it('has, for every file, a source a page can fetch by the public record, except the two models only their own hosts serve', () => {
+    // Hugging Face and raw.githubusercontent.com send CORS; GitHub release assets do through the API.
+    const pageCanFetch = (s: FileSource) => /^https:\/\/(huggingface\.co|raw\.githubusercontent\.com)\//.test(s.url) || s.github !== undefined;
+    const without = BUILTIN_MANIFEST.models.filter((m) => m.files.some((f) => !sourcesOf(f).some(pageCanFetch))).map((m) => m.id);
+    expect(without).toEqual(['clip-diffusion-art-256', 'lsun-bedroom-100m']);
+    // Pinned: every Hugging Face source names a commit or says it follows main.
+    const hfSources = BUILTIN_MANIFEST.models.flatMap((m) => m.files.flatMap(sourcesOf)).filter((s) => s.url.startsWith('https://huggingface.co/'));
+    for (const s of hfSources) expect(s.url).toMatch(/\/resolve\/([0-9a-f]{40}|main)\//);
   });
 
   it('names every file after its URL', () => {
@@ -116,6 +128,33 @@ describe('validateManifest', () => {
       "  - models[0].files: a converted ('onnx') model needs exactly one model-json file, at least one onnx file, no weights file, and a config file only for CLIP (its BPE vocabulary)",
       '  - models[1].files[0].sizee: is not a known field (a typo?)',
     ]);
+  });
+
+  it('checks each source of a file, and refuses a file-level digest next to sources', () => {
+    const withSources = (sources: unknown, extra: Record<string, unknown> = {}) => ({
+      ...pack,
+      models: [{ id: 's', kind: 'swinir', label: 'S', format: 'checkpoint', page: 'https://github.com/o/r', files: [{ name: 'w.pth', role: 'weights', url: 'https://up.example/w.pth', sources, ...extra }] }],
+    });
+    const good = validateManifest(withSources([{ url: 'w.pth', github: { repo: 'o/r', tag: 'v1', asset: 'w.pth' }, container: 'torch', size: 3, sha256: 'CD'.repeat(32) }]), 'test', 'https://m.example/m.json');
+    expect(good.models[0]!.page).toBe('https://github.com/o/r');
+    expect(good.models[0]!.files[0]!.sources).toEqual([{ url: 'https://m.example/w.pth', github: { repo: 'o/r', tag: 'v1', asset: 'w.pth' }, container: 'torch', size: 3, sha256: 'cd'.repeat(32) }]);
+    let message = '';
+    try {
+      validateManifest(withSources([{ url: 'ftp://x', github: { repo: 'no-slash', tag: 'v1' }, container: 'zip', keys: 'timm', sha: 1 }], { sha256: 'ab'.repeat(32) }), 'test');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - models[0].files[0]: with sources, give size and sha256 per source (the bytes differ between containers)',
+      '  - models[0].files[0].sources[0].sha: is not a known field (a typo?)',
+      '  - models[0].files[0].sources[0].url: must be an http(s) URL (got "ftp://x")',
+      '  - models[0].files[0].sources[0].github.asset: must be a non-empty string of at most 500 characters (got undefined)',
+      '  - models[0].files[0].sources[0].github.repo: must be owner/name (got "no-slash")',
+      '  - models[0].files[0].sources[0].container: must be one of torchscript, torch, torch-legacy, safetensors (got "zip")',
+      '  - models[0].files[0].sources[0].keys: must be one of transformers-clip (got "timm")',
+      "  - models[0].files: a 'checkpoint' model needs exactly one weights file and at most one config file",
+    ]);
+    expect(() => validateManifest(withSources([]), 'test')).toThrow(/sources: must be a list of 1 to 8 sources/);
   });
 
   it.each([
