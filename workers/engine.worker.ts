@@ -13,6 +13,8 @@ const ORT_WASM_URL = `${import.meta.env.BASE_URL}ort/ort-wasm-simd-threaded.asyn
 export interface WorkerOptions {
   /** Test hook (`?chunkKiB=`): smaller cache records, so a cut-off download resumes mid-file. */
   readonly chunkBytes?: number;
+  /** Test hook (`?githubApi=`): GitHub's REST API served by a local stand-in. */
+  readonly githubApi?: string;
   /** Test hook (`?loseDeviceAtStep=`): the GPU device is destroyed once, when a job reaches this step. */
   readonly loseDeviceAtStep?: number;
 }

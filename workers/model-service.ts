@@ -35,6 +35,8 @@ const MODEL_JSON_KIND = { diffusion: 'unet', clip: 'clip', swinir: 'swinir' } as
 export interface ServiceOptions {
   /** Chunk records' size; the e2e tests use a small one so a cut-off download resumes mid-file. */
   readonly chunkBytes?: number;
+  /** GitHub's REST API origin; the e2e tests point it at a local stand-in. */
+  readonly githubApi?: string;
 }
 
 /** "Test UNet A: waiting, downloading in another tab…" */
@@ -56,6 +58,7 @@ export function createModelService(options: ServiceOptions = {}) {
   const locks = self.navigator.locks as LockManager | undefined;
   const cache: ModelCache = createModelCache({
     store, ...(storage ? { storage } : {}), ...(locks ? { locks } : {}), ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+    ...(options.githubApi ? { githubApi: options.githubApi } : {}),
   });
   const downloads = new Map<string, AbortController>();
   let manifest: ModelManifest = BUILTIN_MANIFEST;
@@ -123,7 +126,7 @@ export function createModelService(options: ServiceOptions = {}) {
       downloads.set(id, controller);
       try {
         for (const file of entry.files) {
-          await cache.download(file, { signal: controller.signal, onProgress: (p) => onProgress({ ...p, modelId: id, fileName: file.name }) });
+          await cache.download({ ...file, ...(entry.page ? { page: entry.page } : {}) }, { signal: controller.signal, onProgress: (p) => onProgress({ ...p, modelId: id, fileName: file.name }) });
         }
         await prepare(entry);
       } finally {

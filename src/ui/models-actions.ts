@@ -23,13 +23,16 @@ export async function refreshModels(): Promise<void> {
 
 /**
  * Loads the manifest (the `?pack=` URL's, else the built-in one) and the cache state; a worker
- * started later (after a lost device) is set up the same way. `?loseDeviceAtStep=` fires once.
+ * started later (after a lost device) is set up the same way. `?loseDeviceAtStep=` fires once;
+ * `?chunkKiB=` and `?githubApi=` are test hooks (small cache records, a local GitHub API).
  */
 export async function loadModels(params: URLSearchParams): Promise<void> {
   const chunkKiB = Number(params.get('chunkKiB'));
+  const githubApi = params.get('githubApi');
   let loseDeviceAtStep = Number(params.get('loseDeviceAtStep'));
   await engine().onStart(async (api) => {
-    if (chunkKiB > 0) await api.configure({ chunkBytes: chunkKiB * 1024 });
+    // One call: the first configure makes the worker's model service.
+    if (chunkKiB > 0 || githubApi) await api.configure({ ...(chunkKiB > 0 ? { chunkBytes: chunkKiB * 1024 } : {}), ...(githubApi ? { githubApi } : {}) });
     if (loseDeviceAtStep > 0) await api.configure({ loseDeviceAtStep });
     loseDeviceAtStep = 0;
     const view = await api.loadModels(params.get('pack') ?? undefined);

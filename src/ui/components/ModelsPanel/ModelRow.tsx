@@ -1,9 +1,28 @@
-import type { ModelEntry } from '../../../cache';
+import type { ModelEntry, ModelFile } from '../../../cache';
 import { cancelDownload, deleteModel, downloadModel, importModelFile } from '../../models-actions';
 import { isUnreachable } from '../../models-state';
 import { useStudio } from '../../store';
 import { FileDrop } from '../FileDrop';
-import { progressText, statusText } from './format';
+import { hostOf, progressText, statusText } from './format';
+
+/** Where a file can come from, in the order the downloader tries them. */
+function SourceList({ file }: { readonly file: ModelFile }) {
+  if (!file.sources) return null;
+  return (
+    <ol className="sources" aria-label={`Sources of ${file.name}`}>
+      {file.sources.map((s) => (
+        <li key={s.url}>
+          <a href={s.url} rel="noreferrer" target="_blank">{hostOf(s.url)}</a>
+          {s.github && ' (through GitHub\'s API)'}
+          {s.container && `, ${s.container}`}
+          {s.keys && ` (${s.keys} names)`}
+          {s.size !== undefined && `, ${s.size.toLocaleString('en')} bytes`}
+          {s.sha256 && <span className="sha"> sha256 {s.sha256}</span>}
+        </li>
+      ))}
+    </ol>
+  );
+}
 
 function FileList({ model }: { readonly model: ModelEntry }) {
   return (
@@ -12,6 +31,7 @@ function FileList({ model }: { readonly model: ModelEntry }) {
         <li key={f.url}>
           <code>{f.name}</code> {f.size !== undefined && `${f.size.toLocaleString('en')} bytes`}
           {f.sha256 && <span className="sha"> sha256 {f.sha256}</span>}
+          <SourceList file={f} />
         </li>
       ))}
     </ul>
@@ -40,6 +60,7 @@ export function ModelRow({ model }: { readonly model: ModelEntry }) {
         <button type="button" disabled={busy || status?.state === 'absent'} onClick={() => void deleteModel(model.id)} aria-label={`Delete ${model.label}`}>Delete</button>
       </div>
       {error && <p role="alert" className="error">{error}</p>}
+      {isUnreachable(error) && model.page && <p><a href={model.page} rel="noreferrer" target="_blank">{model.label} upstream</a>: download it there, then drop it below.</p>}
       {(isUnreachable(error) || !verified) && (
         <FileDrop label={`Drop the file for ${model.label}`} disabled={busy} onFile={(file) => void importModelFile(model.id, file)}>
           <span>{isUnreachable(error) ? 'Cannot fetch from the browser (CORS/offline): drop the file here instead.' : 'Or drop the file here.'}</span>

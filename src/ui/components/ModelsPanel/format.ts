@@ -3,6 +3,9 @@ import type { ModelProgress } from '../../../../workers/model-service';
 
 const PHASES = { rehashing: 'Checking the stored part', downloading: 'Downloading', verifying: 'Verifying', done: 'Converting' } as const;
 
+/** 'huggingface.co' of a URL, for short lists. */
+export const hostOf = (url: string): string => /^https?:\/\/([^/]+)/i.exec(url)?.[1] ?? url;
+
 const seconds = (s: number): string => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
 /** "Downloading x.pt: 1.20 MB of 2.91 MB (41%), 3.2 MB/s, 1 s left"; "x.pt: waiting, downloading in another tab…". */
@@ -12,7 +15,9 @@ export function progressText(p: ModelProgress): string {
   const pct = p.fraction !== undefined ? ` (${Math.floor(p.fraction * 100)}%)` : '';
   const speed = p.bytesPerSecond > 0 ? `, ${formatBytes(p.bytesPerSecond)}/s` : '';
   const eta = p.etaSeconds !== undefined && p.phase === 'downloading' ? `, ${seconds(p.etaSeconds)} left` : '';
-  return `${PHASES[p.phase]} ${p.fileName}: ${formatBytes(p.bytesDone)}${of}${pct}${speed}${eta}`;
+  const from = p.source !== undefined ? ` from ${hostOf(p.source)}` : '';
+  const skipped = p.skipped?.length ? ` (passed over: ${p.skipped.map((s) => `${hostOf(s.url)}: ${s.reason}`).join('; ')})` : '';
+  return `${PHASES[p.phase]} ${p.fileName}${from}: ${formatBytes(p.bytesDone)}${of}${pct}${speed}${eta}${skipped}`;
 }
 
 export function statusText(status: ModelStatus | undefined): string {
