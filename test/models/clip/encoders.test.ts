@@ -51,6 +51,24 @@ describeWithFixtures('CLIP encoders from each checkpoint file', () => {
       expect(relativeError(image[out]!.data as Float32Array, ref[name]!.data), name).toBeLessThan(TOL);
     }
   });
+
+  it('the graphs built from the three containers give identical outputs (a mirror in another container is the same model)', async () => {
+    const input = ref['encode_image.input']!;
+    const rows = ref['encode_text.tokens']!.data;
+    const ids = Int32Array.from(rows.subarray(0, 77));
+    const outputs = [];
+    for (const file of FILES) {
+      const { architecture: a, weights } = await load(file);
+      const image = await runGraph(buildImageEncoderGraph(weights, a, { batch: 2 }), { image: hostTensor('float32', input.shape, input.data) });
+      const text = await runGraph(buildTextEncoderGraph(weights, a, { batch: 1 }), textEncoderFeeds([{ ids, eotIndex: argmaxIndex(ids), truncated: false, length: 0 }]));
+      outputs.push([image.embedding!.data as Float32Array, text.embedding!.data as Float32Array]);
+    }
+    const [first, ...rest] = outputs;
+    for (const [i, other] of rest.entries()) {
+      expect(Buffer.compare(Buffer.from(other[0]!.buffer), Buffer.from(first![0]!.buffer)), `${FILES[i + 1]} image`).toBe(0);
+      expect(Buffer.compare(Buffer.from(other[1]!.buffer), Buffer.from(first![1]!.buffer)), `${FILES[i + 1]} text`).toBe(0);
+    }
+  });
 });
 
 it('refuses ResNet CLIP checkpoints by name and infers ViT-B/16 from its shapes', () => {
