@@ -1,16 +1,17 @@
 import { optimize, type GraphData } from '../src/graph';
-import { clipShapes, seededArrays } from '../src/models/demo/index';
+import type { LoadedClip } from '../src/models/clip/index';
+import { buildDemoPack, clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, scaleFeeds } from '../src/models/guidance/index';
-import { buildSwinIRGraph } from '../src/models/swinir/index';
-import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
-import { ArrayWeights, SeededWeights } from '../src/models/weights';
+import { buildSwinIRGraph, type SwinIRModel } from '../src/models/swinir/index';
+import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unetParameterShapes, type UnetConfig } from '../src/models/unet/index';
+import { ArrayWeights, SeededWeights, type WeightSource } from '../src/models/weights';
 import { hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier, createRng } from '../src/sampling/index';
 import { SWINIR_M, VIT_B16 } from './full-size-configs';
 
 /**
- * The seed's models at real size with seeded weights, as optimised graphs with feeds for one run:
- * what the step and profile benches time.
+ * The seed's models at real size with seeded weights (or the demo pack's, for a software adapter),
+ * as optimised graphs with feeds for one run: what the step, profile and GPU benches time.
  */
 export const SIZE = 256;
 
@@ -19,44 +20,74 @@ export interface BenchGraph {
   readonly feeds: Record<string, HostTensor>;
 }
 
+/** The models a bench builds its graphs from: the seed's at real size, or the demo pack's tiny ones. */
+export interface BenchModelSet {
+  readonly name: string;
+  /** The UNet's image size. */
+  readonly size: number;
+  readonly unetConfig: UnetConfig;
+  unetWeights(): WeightSource;
+  /** The image tower is all the guidance gradient reads. */
+  clip(): LoadedClip;
+  swinir(): SwinIRModel;
+}
+
+const artConfig = () => resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
+
+export const vitB16 = (): LoadedClip => ({ architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) });
+
+export const FULL_SIZE: BenchModelSet = {
+  name: 'full size: art UNet 256², ViT-B/16, SwinIR-M',
+  size: SIZE,
+  unetConfig: artConfig(),
+  unetWeights: () => new ArrayWeights(seededArrays(unetParameterShapes(artConfig()), 11), 'seeded UNet'),
+  clip: vitB16,
+  swinir: () => ({ config: SWINIR_M, weights: new SeededWeights(20261126) }),
+};
+
+/** The demo pack's models (64² UNet, tiny ViT, tiny SwinIR): what a software adapter can time in seconds. */
+export const TINY: BenchModelSet = (() => {
+  const demo = buildDemoPack();
+  return { name: 'tiny: the demo pack (64² UNet, tiny ViT, tiny SwinIR)', size: demo.unet.config.imageSize, unetConfig: demo.unet.config, unetWeights: () => demo.unet.weights, clip: () => demo.clip, swinir: () => demo.swinir.M };
+})();
+
 const image = (shape: readonly number[], seed: number, scale = 1): HostTensor => {
   const rng = createRng(seed);
   return hostTensor('float32', shape, rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1))).map((v) => scale * v));
 };
 const one = (v: number): HostTensor => hostTensor('float32', [1], Float32Array.of(v));
 
-const artConfig = () => resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
-const unetWeights = () => new ArrayWeights(seededArrays(unetParameterShapes(artConfig()), 11), 'seeded UNet');
-
-/** The art UNet's forward (x, t → ε̂ and v) at index 44 of ddim50 (t = 880). */
-export function unetForward(weights = unetWeights()): BenchGraph {
-  return { graph: optimize(buildUnetGraph(artConfig(), weights)), feeds: { x: image([1, 3, SIZE, SIZE], 3), t: one(880) } };
+/** The UNet's forward (x, t → ε̂ and v) at index 44 of ddim50 (t = 880). */
+export function unetForward(set = FULL_SIZE, weights = set.unetWeights()): BenchGraph {
+  return { graph: optimize(buildUnetGraph(set.unetConfig, weights)), feeds: { x: image([1, 3, set.size, set.size], 3), t: one(880) } };
 }
 
-/** The art UNet's guidance form: forward, x̂0 and the VJP of a cotangent on x̂0. */
-export function unetGuided(weights = unetWeights()): BenchGraph {
-  const feeds = { x: image([1, 3, SIZE, SIZE], 3), t: one(880), sqrt_recip_alphas_cumprod: one(1.4), sqrt_recipm1_alphas_cumprod: one(0.98), pred_xstart_cotangent: image([1, 3, SIZE, SIZE], 4) };
-  return { graph: optimize(buildGuidedUnetGraph(artConfig(), weights)), feeds };
+/** The UNet's guidance form: forward, x̂0 and the VJP of a cotangent on x̂0. */
+export function unetGuided(set = FULL_SIZE, weights = set.unetWeights()): BenchGraph {
+  const shape = [1, 3, set.size, set.size];
+  const feeds = { x: image(shape, 3), t: one(880), sqrt_recip_alphas_cumprod: one(1.4), sqrt_recipm1_alphas_cumprod: one(0.98), pred_xstart_cotangent: image(shape, 4) };
+  return { graph: optimize(buildGuidedUnetGraph(set.unetConfig, weights)), feeds };
 }
 
-export const vitB16 = () => ({ architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) });
-
-/** ViT-B/16's guidance gradient for `cutn` augmented cutouts of a 256² x_in, two text targets. */
-export function clipGuidance(cutn: number, clip = vitB16()): BenchGraph {
-  const geometry = { height: SIZE, width: SIZE, cutSize: VIT_B16.imageResolution, cutn };
-  const xIn = image([1, 3, SIZE, SIZE], 2, 0.5);
+/** CLIP's guidance gradient for `cutn` augmented cutouts of the UNet-sized x_in, two text targets. */
+export function clipGuidance(cutn: number, set = FULL_SIZE): BenchGraph {
+  const clip = set.clip();
+  const { size } = set;
+  const geometry = { height: size, width: size, cutSize: clip.architecture.imageResolution, cutn };
+  const xIn = image([1, 3, size, size], 2, 0.5);
   const feeds = {
-    x_in: xIn, pred_xstart: xIn, target_embeds: image([2, VIT_B16.embedDim], 5), target_weights: hostTensor('float32', [2], Float32Array.of(1.3333334, -0.33333334)),
+    x_in: xIn, pred_xstart: xIn, target_embeds: image([2, clip.architecture.embedDim], 5), target_weights: hostTensor('float32', [2], Float32Array.of(1.3333334, -0.33333334)),
     ...scaleFeeds(applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 0, initScale: 0 }, 50), 1),
     ...cutoutFeeds(drawCutouts(createRng(1), geometry, false, perspectiveCoefficients), geometry),
   };
-  return { graph: optimize(buildGuidanceGraph(clip, { image: { height: SIZE, width: SIZE }, cutn, targets: 2, lossFn: 'spherical', augment: true })), feeds };
+  return { graph: optimize(buildGuidanceGraph(clip, { image: { height: size, width: size }, cutn, targets: 2, lossFn: 'spherical', augment: true })), feeds };
 }
 
-/** SwinIR-M on the seed's 256² result padded to 264² (one tile). */
-export function swinirM(): BenchGraph {
-  const side = SIZE + 8;
+/** SwinIR on the UNet-sized result padded to the next multiple of 8 beyond it (one tile, as the seed pads 256² to 264²). */
+export function swinir(set = FULL_SIZE): BenchGraph {
+  const side = set.size + 8;
   const rng = createRng(11);
   const x = hostTensor('float32', [1, 3, side, side], Float32Array.from({ length: 3 * side * side }, () => rng.uniform()));
-  return { graph: optimize(buildSwinIRGraph(SWINIR_M, new SeededWeights(20261126), { height: side, width: side })), feeds: { x } };
+  const model = set.swinir();
+  return { graph: optimize(buildSwinIRGraph(model.config, model.weights, { height: side, width: side })), feeds: { x } };
 }

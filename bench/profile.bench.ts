@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { backendLoader } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import type { HostTensor } from '../src/runtime';
-import { clipGuidance, swinirM, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';
+import { clipGuidance, swinir, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';
 import { GFLOPS } from './flops';
 import type { BenchContext, Benchmark, Figure } from './run';
 
@@ -15,7 +15,7 @@ import type { BenchContext, Benchmark, Figure } from './run';
  * system, so its profiler's output is lost: on wasm only the whole run is timed.
  */
 const MODELS: Readonly<Record<string, () => BenchGraph>> = {
-  unet: unetForward, unet_guided: unetGuided, clip_guidance: () => clipGuidance(10), swinir: swinirM,
+  unet: () => unetForward(), unet_guided: () => unetGuided(), clip_guidance: () => clipGuidance(10), swinir: () => swinir(),
 };
 const WARM_UPS = 2;
 const RUNS = 2;

@@ -1,12 +1,9 @@
 import { nodeRuntime } from '../src/runtime/node';
 import { serialize } from '../src/graph';
-import { seededArrays } from '../src/models/demo/index';
-import { resolveConfig, UNET_PRESETS, unetParameterShapes } from '../src/models/unet/index';
-import { ArrayWeights } from '../src/models/weights';
 import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
 import { hostTensor, type Runtime, type Session } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
-import { clipGuidance, unetForward, unetGuided } from './full-size-graphs';
+import { clipGuidance, FULL_SIZE, unetForward, unetGuided } from './full-size-graphs';
 import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 import { withPeakRss } from './peak-rss';
 import type { BenchContext, Benchmark, Figure } from './run';
@@ -96,8 +93,8 @@ async function steps(runtime: Runtime, models: Models, cutn: number, batches: nu
 const s = (ms: number): Figure => ({ value: +(ms / 1000).toFixed(1), unit: 's' });
 
 function modelsFor(sub: number): Models {
-  const weights = new ArrayWeights(seededArrays(unetParameterShapes(resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags)), 11), 'seeded UNet');
-  return { unet: serialize(unetForward(weights).graph), unet_guided: serialize(unetGuided(weights).graph), guidance: serialize(clipGuidance(sub).graph) };
+  const weights = FULL_SIZE.unetWeights();
+  return { unet: serialize(unetForward(FULL_SIZE, weights).graph), unet_guided: serialize(unetGuided(FULL_SIZE, weights).graph), guidance: serialize(clipGuidance(sub).graph) };
 }
 
 /** One backend's figures: the last step (sessions warm), its parts, the first step, session creation and peak RSS. */
