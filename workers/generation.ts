@@ -36,11 +36,12 @@ async function releaseModels(): Promise<void> {
  * hold one session at a time, as `cli sample` does for real checkpoints; small ones keep all. On
  * WebGPU weights and activations live in GPU buffers, and onnxruntime-web frees a released session's
  * buffers only once no other session lives (SwinIR's stays), so swapping would pile up weights:
- * every session is kept until the models change (LoadModelsOptions.keepReleasedSessions).
+ * every session is kept until the models change (LoadModelsOptions.keepReleasedSessions), and the
+ * UNet runs through its guidance graph only, so its weights are on the device once (oneUnetCopy).
  */
 function poolOptions(runtime: Runtime, imageSize: number): PoolOptions {
   const webgpu = runtime.backend.ep === 'webgpu';
-  return { oneSessionAtATime: !webgpu && imageSize >= FULL_SIZE, keepReleasedSessions: webgpu };
+  return { oneSessionAtATime: !webgpu && imageSize >= FULL_SIZE, keepReleasedSessions: webgpu, oneUnetCopy: webgpu };
 }
 
 /** A pack's converted graphs (their downloaded bytes, nothing built or cached again). */

@@ -6,8 +6,12 @@ import { coefficientsAt, predXstartOf, sessionModel, splitModelOutput, type Cond
 import type { RunSession } from './models';
 
 export interface GuidedSessions {
-  /** buildUnetGraph: the sampler's model call. */
-  readonly unet: RunSession;
+  /**
+   * buildUnetGraph: the sampler's model call. Absent: the guided graph makes it with a zero
+   * cotangent (its `out` is the forward's; the VJP is computed and dropped), so the device holds
+   * one copy of the UNet's weights at the price of a second VJP per step (LoadModelsOptions.oneUnetCopy).
+   */
+  readonly unet?: RunSession;
   /** buildGuidedUnetGraph: the VJP of a cotangent on x̂0 through the UNet. */
   readonly unetGuided: RunSession;
   /** buildGuidanceGraph for `setup.subBatch` cutouts. */
@@ -19,6 +23,17 @@ export interface GuidedModel {
   readonly condFn: CondFn;
 }
 
+const one = (v: number) => hostTensor('float32', [1], Float32Array.of(v));
+
+/** The model call through the guided graph: a zero cotangent, the schedule inputs at 1 (only `out` is read). */
+function guidedForward(session: RunSession, shape: SampleShape): DiffusionModel {
+  const zero = hostTensor('float32', shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  return async (x, t) => {
+    const feeds = { [UNET_INPUTS.x]: hostTensor('float32', shape, x), [UNET_INPUTS.t]: one(t), [UNET_INPUTS.sqrtRecipAlphasCumprod]: one(1), [UNET_INPUTS.sqrtRecipm1AlphasCumprod]: one(1), [UNET_INPUTS.cotangent]: zero };
+    return (await session.run(feeds)).out!.data as Float32Array;
+  };
+}
+
 /**
  * The sampler's model and clip-diffusion-art's cond_fn (spec §7) over the sessions. cond_fn is
  * always called right after the model with the same x (sampleLoop's contract), so its unclamped
@@ -26,14 +41,13 @@ export interface GuidedModel {
  * the guided graph's VJP (spec §7 step 10). `onResult` sees every cond_fn result (loss terms).
  */
 export function guidedModel(sessions: GuidedSessions, setup: CondFnSetup, shape: SampleShape, onResult?: (r: CondFnResult, index: number) => void, signal?: CancelSignal): GuidedModel {
-  const forward = sessionModel(sessions.unet, shape);
+  const forward = sessions.unet ? sessionModel(sessions.unet, shape) : guidedForward(sessions.unetGuided, shape);
   let last: { x: Float32Array; out: Float32Array } | undefined;
   const model: DiffusionModel = async (x, t, context) => {
     const out = await forward(x, t, context);
     last = { x, out };
     return out;
   };
-  const one = (v: number) => hostTensor('float32', [1], Float32Array.of(v));
   const condFn: CondFn = async (x, t, { index }) => {
     const out = last?.x === x ? last.out : await forward(x, t, { step: -1, index });
     last = undefined;

@@ -44,7 +44,8 @@ export async function prepareJob(settings: GenerationSettings, models: LoadedMod
   const subBatch = subBatchOf(settings.cutn, models.maxCutoutsPerRun);
   const guidanceSpec: GraphSpec = { kind: 'guidance', cutn: subBatch, targets: targets.count, lossFn: settings.lossFn, augment: !settings.skipAugs };
   throwIfAborted(signal, 'generation');
-  const sessions = { unet: await models.session({ kind: 'unet' }), unetGuided: await models.session({ kind: 'unet_guided' }), guidance: await models.session(guidanceSpec) };
+  const unet = models.oneUnetCopy ? {} : { unet: await models.session({ kind: 'unet' }) };
+  const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), guidance: await models.session(guidanceSpec) };
   const size = models.imageSize;
   return {
     settings, schedule, shape: [1, 3, size, size], targets, sessions, guidanceSpec, subBatch, ...streams,

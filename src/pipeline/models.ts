@@ -40,6 +40,8 @@ export interface LoadedModels {
   readonly tokenizer: ClipTokenizer;
   /** Largest cutout count per guidance run (wasm heap); a cutn batch runs as sub-batches dividing cutn. */
   readonly maxCutoutsPerRun: number;
+  /** Guided jobs run the UNet through its guidance graph only (LoadModelsOptions.oneUnetCopy). */
+  readonly oneUnetCopy?: boolean;
   /** Refuses settings the models cannot run (a pack's fixed-size graphs), before any model runs. */
   readonly checkSettings?: (settings: GenerationSettings) => void;
   session(spec: GraphSpec): Promise<RunSession>;
@@ -66,6 +68,13 @@ export interface LoadModelsOptions {
    * job would grow GPU memory by its weights every job (measured, docs/ARCHITECTURE.md).
    */
   readonly keepReleasedSessions?: boolean;
+  /**
+   * No forward-only UNet session: the guidance graph also makes the sampler's model call (with a
+   * zero cotangent), so the UNet's weights are held once. For WebGPU, where sessions stay resident
+   * and the UNet would otherwise be held twice (bench/results/resident.json); it costs one more VJP
+   * per step.
+   */
+  readonly oneUnetCopy?: boolean;
 }
 
 export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
@@ -155,8 +164,8 @@ function swappedSessions<S extends object>(runtime: Runtime, bytes: (spec: S) =>
   };
 }
 
-/** How sessions are held: see LoadModelsOptions. */
-export type PoolOptions = Pick<LoadModelsOptions, 'oneSessionAtATime' | 'keepReleasedSessions'>;
+/** How sessions are held, and which: see LoadModelsOptions. */
+export type PoolOptions = Pick<LoadModelsOptions, 'oneSessionAtATime' | 'keepReleasedSessions' | 'oneUnetCopy'>;
 
 /** One session per distinct spec (or one at a time, see LoadModelsOptions.oneSessionAtATime). */
 export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S) => Promise<Uint8Array>, options: PoolOptions = {}): SessionPool<S> =>
@@ -173,6 +182,7 @@ export function loadModels(runtime: Runtime, sources: ModelSources, options: Loa
     cutSize: sources.clip.architecture.imageResolution,
     tokenizer: sources.tokenizer,
     maxCutoutsPerRun: options.maxCutoutsPerRun ?? 10,
+    ...(options.oneUnetCopy ? { oneUnetCopy: true } : {}),
     upscalers,
     session: (spec) => pool.session(spec),
     release: (spec) => pool.release(spec),

@@ -50,6 +50,18 @@ describe('generate with the demo pack', () => {
     });
   }, 120_000);
 
+  it('gives the same image with one copy of the UNet (its guidance graph makes the model call too), opening no forward-only session', async () => {
+    await withModels({ maxCutoutsPerRun: 2, oneUnetCopy: true }, async (models) => {
+      const kinds: string[] = [];
+      const watched: LoadedModels = { ...models, session: (spec) => (kinds.push(spec.kind), models.session(spec)) };
+      const [a] = await generate(FAST, watched);
+      expect(kinds).not.toContain('unet');
+      expect(kinds).toContain('unet_guided');
+      expect(first).toBeDefined();
+      expect(a!.rgba).toEqual(first);
+    });
+  }, 120_000);
+
   it('upscales with SwinIR when asked, reports tiles, honours batch_size and says the init loss is off', async () => {
     await withModels({}, async (models) => {
       const events: GenerationEvent[] = [];

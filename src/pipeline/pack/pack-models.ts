@@ -137,6 +137,7 @@ export async function loadPackModels(runtime: Runtime, pack: PackSources, option
     cutSize: clip.architecture.imageResolution,
     tokenizer: createClipTokenizer(pack.vocabulary),
     maxCutoutsPerRun: clip.guidance.cutn,
+    ...(options.oneUnetCopy ? { oneUnetCopy: true } : {}),
     checkSettings: checkSettingsOf(clip),
     upscalers,
     session,
