@@ -11,7 +11,7 @@ import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 /**
  * `npm run bench -- NAME [--backend native|wasm] [--threads N] [bench args]`: runs bench/NAME.bench.ts
  * between two MatMul probes (bench/matmul-probe.ts) on the bench's backend, prints its figures and
- * writes bench/results/NAME.json (NAME-wasm.json on wasm) with the machine, backend and threads it ran on, unless the probes
+ * writes bench/results/NAME.json (NAME-wasm.json on wasm, NAME-<variant>.json when the bench names one) with the machine, backend and threads it ran on, unless the probes
  * differ by more than 15 % (the machine was busy: nothing is written, exit code 3). A bench module
  * default-exports a `Benchmark`.
  */
@@ -40,7 +40,17 @@ export interface Benchmark {
    * Figures in GFLOP/s (bench/flops.ts gflopsFigure) are also reported as a fraction of the probes'
    * mean rate. `threads` when the figures ran on other threads than the context's.
    */
-  run(args: readonly string[], context: BenchContext): Promise<{ figures: Record<string, Figure>; threads?: number; notes?: string[] }>;
+  run(args: readonly string[], context: BenchContext): Promise<BenchResult>;
+}
+
+export interface BenchResult {
+  readonly figures: Record<string, Figure>;
+  readonly threads?: number;
+  readonly notes?: string[];
+  /** Written as NAME-<variant>.json (the GPU bench on a software adapter). */
+  readonly variant?: string;
+  /** Why the bench could not run here (no hardware GPU): said, nothing written, exit 0. */
+  readonly skipped?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -87,12 +97,17 @@ async function main(): Promise<number> {
   const result = await bench.run(args, context);
   const after = await probe.measure();
   await probe.dispose();
+  if (result.skipped) {
+    console.log(`${name}: not run here: ${result.skipped}`);
+    return 0;
+  }
   const figures: Record<string, Figure> = { matmul_gflops_before: { value: before, unit: GFLOPS }, ...result.figures, ...fractionsOfProbe(result.figures, (before + after) / 2), matmul_gflops_after: { value: after, unit: GFLOPS } };
   printTable(`${name}: ${bench.description}`, figures);
   const notes = [...(result.notes ?? []), `MatMul probe (2048³ float32, bench/matmul-probe.ts) on ${context.backend}, ${context.threads} threads, before and after the bench in the same process`];
   for (const note of notes) console.log(`  note: ${note}`);
   // A bench's figures on wasm sit beside its native ones (a bench that fixes its own backend has one file).
-  const out = join(here, 'results', `${name}${context.backend === 'wasm' && !bench.backend ? '-wasm' : ''}.json`);
+  const suffix = result.variant ? `-${result.variant}` : context.backend === 'wasm' && !bench.backend ? '-wasm' : '';
+  const out = join(here, 'results', `${name}${suffix}.json`);
   const spread = probeSpread(before, after);
   if (spread > PROBE_TOLERANCE) {
     console.error(`\nthe machine was busy: the MatMul probe gave ${before} GFLOP/s before and ${after} after (${(spread * 100).toFixed(0)} % apart, more than ${PROBE_TOLERANCE * 100} %); ${out} not written`);

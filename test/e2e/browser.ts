@@ -26,12 +26,21 @@ export async function serveApp(): Promise<{ url: string; server: PreviewServer }
 }
 
 /**
- * Debian's Chromium, headless, with a fresh profile. `webgpu` adds the one flag that exposes
- * SwiftShader's software adapter (see ../shared/research/webgpu-probe.md); without it there is none.
+ * What a real GPU needs on Linux: the GPU process on (no --disable-gpu), Dawn on Vulkan, and the
+ * blocklist ignored (headless Chromium blocks most drivers); WebGPU itself behind its flag.
  */
-export async function openStudio(url: string, options: { webgpu: boolean }): Promise<Studio> {
+const HARDWARE_GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
+
+/**
+ * Debian's Chromium, headless, with a fresh profile. `webgpu: true` adds the one flag that exposes
+ * SwiftShader's software adapter (see ../shared/research/webgpu-probe.md); without it there is none.
+ * `'hardware'` asks for the machine's GPU instead (the GPU bench on a machine that has one).
+ */
+export async function openStudio(url: string, options: { webgpu: boolean | 'hardware' }): Promise<Studio> {
   const profile = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
-  const args = [...BASE_FLAGS, ...(options.webgpu ? ['--enable-unsafe-webgpu'] : [])];
+  const args = options.webgpu === 'hardware'
+    ? [...BASE_FLAGS.filter((f) => f !== '--disable-gpu'), ...HARDWARE_GPU_FLAGS]
+    : [...BASE_FLAGS, ...(options.webgpu ? ['--enable-unsafe-webgpu'] : [])];
   const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, acceptDownloads: true });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
