@@ -1,11 +1,12 @@
 import { serialize } from '../src/graph';
-import { SEED_DEFAULTS, type StudioSettings } from '../src/ui/settings';
+import { SEED_DEFAULTS } from '../src/ui/settings';
 import { urlWithSettings } from '../src/ui/url-settings';
 import { openStudio, serveApp } from '../test/e2e/browser';
 import { serveModels, type HostedFile } from '../test/e2e/model-server';
 import { clipGuidance, FULL_SIZE, swinir, TINY, unetForward, unetGuided, type BenchGraph, type BenchModelSet } from './full-size-graphs';
 import { adapterOf, encodeFeeds, timeInPage, type AdapterReport, type ModelTimes } from './gpu/page-runner';
 import type { Benchmark, BenchResult, Figure } from './run';
+import { DEMO_JOB } from './studio/demo-job';
 import { ms, visit } from './studio/visit';
 
 const USAGE = '--software: time on a software adapter (SwiftShader) instead of refusing it; --tiny: the demo pack\'s models (what a software adapter can run); --repeats N (default 3)';
@@ -13,11 +14,6 @@ const USAGE = '--software: time on a software adapter (SwiftShader) instead of r
 /** Cutouts per guidance run, as the studio runs them: cutn 30 × 4 batches are 12 runs of 10 (seed defaults). */
 const SUB_BATCH = 10;
 const GUIDANCE_RUNS = (SEED_DEFAULTS.cutn / SUB_BATCH) * SEED_DEFAULTS.cutnBatches;
-
-/** The demo job the page-load figure times (the studio bench's quick settings). */
-const DEMO_JOB: StudioSettings = {
-  ...SEED_DEFAULTS, prompts: [{ text: 'a lighthouse in a storm', weight: 1 }], sampling: 'ddim8', skipTimesteps: 2, cutn: 4, cutnBatches: 1, previewEvery: 2, upscale: 'off', seed: 7,
-};
 
 const GRAPHS: Record<string, (set: BenchModelSet) => BenchGraph> = {
   unet_forward: (set) => unetForward(set),

@@ -1,16 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { SEED_DEFAULTS, type StudioSettings } from '../src/ui/settings';
 import { urlWithSettings } from '../src/ui/url-settings';
 import { openStudio, serveApp } from '../test/e2e/browser';
 import type { Benchmark, Figure } from './run';
 import { sampleChromiumMemory } from './studio/chromium-memory';
+import { DEMO_JOB } from './studio/demo-job';
 import { benchFullSize, FULL_SIZE_JOB } from './studio/full-size';
 import { ms, visit } from './studio/visit';
-
-/** The demo job the bench times: the e2e suite's quick settings (6 DDIM steps, 4 cutouts, preview every 2). */
-const DEMO_JOB: StudioSettings = {
-  ...SEED_DEFAULTS, prompts: [{ text: 'a lighthouse in a storm', weight: 1 }], sampling: 'ddim8', skipTimesteps: 2, cutn: 4, cutnBatches: 1, previewEvery: 2, upscale: 'off', seed: 7,
-};
 
 /** The demo pack: a cold visit (fresh profile) and a cached one, each to the end of the 6-step job. */
 async function benchDemo(appUrl: string): Promise<Record<string, Figure>> {
