@@ -7,6 +7,7 @@ import { saveToGallery } from './gallery-db';
 import { refreshGallery } from './gallery-actions';
 import { isQuotaError } from '../cache';
 import type { JobProgress, JobState, OutputImage } from './jobs';
+import { lossPoint } from './loss-plot';
 import { outputImages, revokeOutputs } from './outputs';
 import { generationSettings, type StudioSettings } from './settings';
 import { studio, updateJob, updateSettings } from './store';
@@ -31,7 +32,8 @@ function onEvent(id: string, e: JobEvent): void {
   if (e.type === 'notice') return updateJob(id, (j) => ({ notices: [...(j.notices ?? []), e.message] }));
   if (e.type === 'upscale') return updateJob(id, (j) => (j.progress ? { progress: { ...j.progress, upscale: { tile: e.tile, tiles: e.tiles } } } : {}));
   const progress: JobProgress = { doneSteps: e.doneSteps, totalSteps: e.totalSteps, step: e.step, steps: e.steps, timestep: e.timestep, elapsedMs: e.elapsedMs, losses: e.losses };
-  updateJob(id, () => ({ progress, ...(e.preview ? { preview: e.preview } : {}) }));
+  const losses = e.losses;
+  updateJob(id, (j) => ({ progress, ...(e.preview ? { preview: e.preview } : {}), ...(losses ? { lossHistory: [...(j.lossHistory ?? []), lossPoint(losses)] } : {}) }));
 }
 
 /** A full quota (or a broken database) costs the gallery entry, not the job: its images stay on the page. */

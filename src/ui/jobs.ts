@@ -1,4 +1,5 @@
 import type { StepLosses } from '../pipeline';
+import type { LossPoint } from './loss-plot';
 import type { Backend } from '../runtime';
 import type { Pixels } from '../../workers/job-types';
 import type { StudioSettings } from './settings';
@@ -31,6 +32,8 @@ export interface JobState {
   readonly settings: StudioSettings;
   readonly status: JobStatus;
   readonly progress?: JobProgress;
+  /** Every step's loss terms so far, for the plot. */
+  readonly lossHistory?: readonly LossPoint[];
   /** The latest preview (x̂0 every N steps). */
   readonly preview?: Pixels | undefined;
   /** What the job is doing now (loading, waiting for another tab). */

@@ -55,6 +55,10 @@ describe('the studio on wasm with the demo pack', () => {
     expect(await progress.getAttribute('max')).toBe('6');
     expect(await progress.getAttribute('value')).toBe('6');
     expect(await page.getByLabel('Loss terms').textContent()).toMatch(/^CLIP \d+\.\d{4} · TV [\d.]+ · range [\d.]+ · saturation [\d.]+ · gradient RMS /);
+    // The loss plot: a point per step on each term's line.
+    const plot = page.getByRole('img', { name: 'Loss per step (CLIP, TV, range, saturation), 6 of 6 steps' });
+    const lines = await plot.locator('polyline').evaluateAll((els) => els.map((e) => [e.getAttribute('data-series'), e.getAttribute('points')!.split(' ').length]));
+    expect(lines).toEqual([['clip', 6], ['tv', 6], ['range', 6], ['saturation', 6]]);
 
     const base = await download(page, /^Download PNG 64×64$/);
     const sr = await download(page, /^Download upscaled PNG 256×256$/);

@@ -1,5 +1,6 @@
 import { etaSeconds, type JobProgress, type JobState } from '../../jobs';
 import { useStudio } from '../../store';
+import { LossPlot } from '../LossPlot';
 import { PixelCanvas } from '../PixelCanvas';
 import { Result } from '../Result';
 
@@ -27,6 +28,7 @@ function StepProgress({ job }: { readonly job: JobState }) {
       {p?.upscale && <progress aria-label="Upscale progress" max={p.upscale.tiles} value={p.upscale.tile} />}
       {p?.upscale && <span>Upscaling: tile {p.upscale.tile} of {p.upscale.tiles}</span>}
       {p && <Losses p={p} />}
+      {p && job.lossHistory && <LossPlot history={job.lossHistory} totalSteps={p.totalSteps} />}
     </>
   );
 }

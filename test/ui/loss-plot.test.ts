@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { lossPlotPaths, lossPoint } from '../../src/ui/loss-plot';
+
+const point = (clip: number[], tv: number, range = 0, saturation = 0) => lossPoint({ clip, tv, range, saturation, gradRms: 1 });
+
+describe('loss plot', () => {
+  it("sums CLIP's terms over the prompts, as the total does", () => {
+    expect(point([0.5, -0.25], 2)).toEqual({ clip: 0.25, tv: 2, range: 0, saturation: 0 });
+  });
+
+  it('draws one point per step so far across the whole job, each term on its own scale', () => {
+    const history = [point([1], 10, 4), point([0.5], 30, 2), point([0.75], 20, 0)];
+    const paths = lossPlotPaths(history, 5, 100, 50);
+    expect(paths.map((p) => p.series)).toEqual(['clip', 'tv', 'range', 'saturation']);
+    expect(paths[0]).toEqual({ series: 'clip', points: '0.0,0.0 25.0,50.0 50.0,25.0', latest: 0.75, flat: false });
+    expect(paths[1]!.points).toBe('0.0,50.0 25.0,0.0 50.0,25.0');
+    expect(paths[2]!.points).toBe('0.0,0.0 25.0,25.0 50.0,50.0');
+    // A term that never moved (a scale of 0) lies flat along the bottom.
+    expect(paths[3]).toMatchObject({ points: '0.0,50.0 25.0,50.0 50.0,50.0', flat: true, latest: 0 });
+    // The next step adds a point to every line.
+    const more = lossPlotPaths([...history, point([0.6], 15, 1)], 5, 100, 50);
+    expect(more.map((p) => p.points.split(' ').length)).toEqual([4, 4, 4, 4]);
+  });
+});
