@@ -1,5 +1,6 @@
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from './axe';
 import { openStudio, serveApp, type Studio } from './browser';
 import { fillJob, waitForJob } from './studio-page';
 
@@ -39,6 +40,18 @@ describe('studio layout and themes', () => {
     await page.getByRole('button', { name: 'Generate' }).click();
     expect(await waitForJob(page)).toBe('Done');
     expect(await horizontalOverflow()).toBe(0);
+  });
+
+  it.each(['light', 'dark'] as const)('has no serious or critical axe-core violations in the %s theme: the page with a finished job, the models panel', async (scheme) => {
+    const { page } = studio;
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousViolations(page, 'section.models')).toEqual([]);
+    // The check can fail: an image without a text alternative is a critical violation.
+    await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div id="axe-probe"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>'));
+    expect((await seriousViolations(page, '#axe-probe')).map((v) => v.id)).toEqual(['image-alt']);
+    await page.evaluate(() => document.getElementById('axe-probe')?.remove());
   });
 
   it('follows prefers-color-scheme: dark and light backgrounds and text', async () => {
