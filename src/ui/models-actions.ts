@@ -1,8 +1,8 @@
 import { proxy } from 'comlink';
-import { requestPersistence } from '../cache';
+import { requestPersistence, type ModelEntry, type ModelKind } from '../cache';
 import type { ModelProgress } from '../../workers/model-service';
 import { engine } from './engine';
-import { updateModels } from './store';
+import { studio, updateModels } from './store';
 
 const without = <T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> => {
   const rest = { ...record };
@@ -55,9 +55,22 @@ async function withModel(id: string, op: () => Promise<void>): Promise<void> {
   }
 }
 
-const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: { ...m.progress, [p.modelId]: p } })));
+const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: { ...m.progress, [p.modelId]: p }, fileBytes: { ...m.fileBytes, [p.url]: p.bytesDone } })));
 
 export const downloadModel = (id: string): Promise<void> => withModel(id, async () => (await engine().models()).downloadModel(id, onProgress));
+
+/**
+ * Downloads the models one after another (each resumes what it has), then, when all are verified,
+ * makes them the models to use. A model that fails keeps its error on its row; the others go on.
+ */
+export async function downloadAll(models: readonly ModelEntry[]): Promise<void> {
+  for (const m of models) if (studio.getState().models.statuses[m.id]?.state !== 'verified') await downloadModel(m.id);
+  const { statuses } = studio.getState().models;
+  if (!models.every((m) => statuses[m.id]?.state === 'verified')) return;
+  const of = (kind: ModelKind) => models.find((m) => m.kind === kind)?.id;
+  const [diffusion, clip] = [of('diffusion'), of('clip')];
+  if (diffusion && clip) studio.setState({ modelChoice: { source: 'cache', diffusion, clip, swinirM: of('swinir') } });
+}
 
 export const cancelDownload = async (id: string): Promise<void> => (await engine().models()).cancelDownload(id);
 

@@ -9,6 +9,8 @@ export interface ModelsState {
   readonly statuses: Readonly<Record<string, ModelStatus>>;
   /** Transfers and imports in flight, by model id. */
   readonly progress: Readonly<Record<string, ModelProgress>>;
+  /** The bytes each file's transfer reached this session, by URL (for one progress over several models). */
+  readonly fileBytes: Readonly<Record<string, number>>;
   /** Model ids with an operation running (download, import, conversion, delete). */
   readonly busy: Readonly<Record<string, boolean>>;
   /** The last failure per model, in words. */
@@ -19,7 +21,7 @@ export interface ModelsState {
   readonly error?: string | undefined;
 }
 
-export const EMPTY_MODELS: ModelsState = { statuses: {}, progress: {}, busy: {}, errors: {} };
+export const EMPTY_MODELS: ModelsState = { statuses: {}, progress: {}, fileBytes: {}, busy: {}, errors: {} };
 
 /** A download that failed because the browser may not fetch the URL: the panel offers the drop zone. */
 export const isUnreachable = (message: string | undefined): boolean => Boolean(message?.includes('cannot be fetched from the browser'));

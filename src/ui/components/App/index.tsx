@@ -6,6 +6,7 @@ import { dropImage } from '../../restore';
 import { studio } from '../../store';
 import { settingsFromUrl } from '../../url-settings';
 import { BackendStatus } from '../BackendStatus';
+import { FirstRun } from '../FirstRun';
 import { Gallery } from '../Gallery';
 import { JobView } from '../JobView';
 import { ModelsPanel } from '../ModelsPanel';
@@ -55,6 +56,7 @@ export function App() {
         <BackendStatus />
       </header>
       <PromptForm />
+      <FirstRun />
       <JobView />
       <Queue />
       <Gallery />

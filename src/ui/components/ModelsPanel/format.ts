@@ -6,7 +6,8 @@ const PHASES = { rehashing: 'Checking the stored part', downloading: 'Downloadin
 /** 'huggingface.co' of a URL, for short lists. */
 export const hostOf = (url: string): string => /^https?:\/\/([^/]+)/i.exec(url)?.[1] ?? url;
 
-const seconds = (s: number): string => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
+/** "42 s", "3 min 5 s": a download's time left. */
+export const seconds = (s: number): string => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
 /** "Downloading x.pt: 1.20 MB of 2.91 MB (41%), 3.2 MB/s, 1 s left"; "x.pt: waiting, downloading in another tab…". */
 export function progressText(p: ModelProgress): string {
