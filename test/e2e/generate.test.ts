@@ -62,7 +62,7 @@ describe('the studio on wasm with the demo pack', () => {
 
     const base = await download(page, /^Download PNG 64×64$/);
     const sr = await download(page, /^Download upscaled PNG 256×256$/);
-    expect(sr.fileName).toBe('clip-diffusion-42-x4.png');
+    expect([base.fileName, sr.fileName]).toEqual(['clip-diffusion-cafe-at-night-42.png', 'clip-diffusion-cafe-at-night-42-x4.png']);
     const [small, big] = [decodePng(base.bytes), decodePng(sr.bytes)];
     expect([small.width, small.height, big.width, big.height]).toEqual([64, 64, 256, 256]);
     expect(big.text.parameters).toMatch(new RegExp(`^${prompt}\\nSteps: 8, Sampler: ddim8, Skip steps: 2, Seed: 42, Size: 256x256, Model: demo pack \\(tiny random models\\), .*Upscale: SwinIR-M x4, Backend: wasm$`));

@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import { deleteGalleryItem, reuseSettings } from '../../gallery-actions';
 import type { GalleryItem } from '../../gallery-db';
+import { pngFileName } from '../../file-names';
 import { promptStrings } from '../../settings';
 import { useStudio } from '../../store';
 
@@ -20,7 +21,7 @@ function Item({ item }: { readonly item: GalleryItem }) {
       <img src={thumb} width={96} height={96} alt={`Thumbnail: ${title}`} />
       <div className="row">
         <a href={full} target="_blank" rel="noreferrer">Open</a>
-        <a href={full} download={`clip-diffusion-${item.settings.seed}${item.srPng ? '-x4' : ''}.png`}>Download</a>
+        <a href={full} download={pngFileName(item.settings, { upscaled: item.srPng !== undefined })}>Download</a>
         <button type="button" onClick={() => reuseSettings(item.settings, `Settings of "${title}" (seed ${item.settings.seed}) are back in the form`)}>Reuse settings</button>
         <button type="button" aria-label={`Delete gallery image: ${title}`} onClick={() => void deleteGalleryItem(item.id)}>Delete</button>
       </div>

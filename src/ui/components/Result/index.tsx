@@ -1,19 +1,23 @@
 import type { JobState, OutputImage } from '../../jobs';
+import { pngFileName } from '../../file-names';
 import { promptStrings } from '../../settings';
 
-const fileName = (job: JobState, i: number, suffix: string) => `clip-diffusion-${job.settings.seed}${job.images.length > 1 ? `-${i + 1}` : ''}${suffix}.png`;
 
+/** The sampler's image and SwinIR's ×4 side by side (stacked on a narrow screen), each with its download. */
 function Image({ job, image, i }: { readonly job: JobState; readonly image: OutputImage; readonly i: number }) {
   const prompt = promptStrings(job.settings.prompts).join(' | ');
+  const name = (upscaled: boolean) => pngFileName(job.settings, { index: i, count: job.images.length, upscaled });
   return (
-    <figure>
-      <img src={image.url} width={256} height={256} alt={`Generated image: ${prompt}`} />
-      <a className="button" href={image.url} download={fileName(job, i, '')}>Download PNG {image.width}×{image.height}</a>
+    <figure className="result-pair">
+      <div>
+        <img src={image.url} width={256} height={256} alt={`Generated image: ${prompt}`} />
+        <a className="button" href={image.url} download={name(false)}>Download PNG {image.width}×{image.height}</a>
+      </div>
       {image.sr && (
-        <>
+        <div>
           <img src={image.sr.url} width={512} height={512} alt={`Upscaled image: ${prompt}`} />
-          <a className="button" href={image.sr.url} download={fileName(job, i, '-x4')}>Download upscaled PNG {image.sr.width}×{image.sr.height}</a>
-        </>
+          <a className="button" href={image.sr.url} download={name(true)}>Download upscaled PNG {image.sr.width}×{image.sr.height}</a>
+        </div>
       )}
     </figure>
   );
