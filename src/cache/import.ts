@@ -49,11 +49,11 @@ export async function importSource(
 ): Promise<DownloadMeta> {
   await deletePrefix(env.store, fileKeys(target.url).prefix);
   const sources = sourcesOf(target);
-  const single = sources.length === 1 ? { size: sources[0]!.size, sha256: sources[0]!.sha256 } : {};
-  const meta = await downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, { url: target.url, ...(target.name ? { name: target.name } : {}), ...withoutUndefined(single) }, options);
+  // One source: its size and digest are checked as a download's; with several, any of them will do (below).
+  const { size, sha256 } = sources.length === 1 ? sources[0]! : {};
+  const checked = { url: target.url, ...(target.name ? { name: target.name } : {}), ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}) };
+  const meta = await downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, checked, options);
   if (fitsSources(meta, sources)) return meta;
   await deletePrefix(env.store, fileKeys(target.url).prefix);
   throw unmatchedImportError(target.name ?? target.url, meta, sources);
 }
-
-const withoutUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -1,4 +1,4 @@
-import { isHtmlContentType, parseContentRange, totalSizeOf, type FetchLike, type ResponseLike } from './http';
+import { isHtmlContentType, totalSizeOf, type FetchLike, type ResponseLike } from './http';
 
 /** What a one-byte request tells of a source before its whole body is fetched. */
 export interface ProbeAnswer {
@@ -8,13 +8,12 @@ export interface ProbeAnswer {
   /** A SHA-256 the host states: Hugging Face's X-Linked-Etag or an ETag of 64 hex digits (LFS files). */
   readonly sha256: string | undefined;
   readonly html: boolean;
-  readonly headers: ResponseLike['headers'];
 }
 
 const SHA256_ETAG = /^(?:W\/)?"?([0-9a-f]{64})"?$/i;
 
 /** The digest an ETag-like header carries, when it is one (Hugging Face names LFS files by their SHA-256). */
-export function stated256(headers: ResponseLike['headers']): string | undefined {
+function stated256(headers: ResponseLike['headers']): string | undefined {
   for (const name of ['x-linked-etag', 'etag']) {
     const m = SHA256_ETAG.exec(headers.get(name)?.trim() ?? '');
     if (m) return m[1]!.toLowerCase();
@@ -29,8 +28,7 @@ export function stated256(headers: ResponseLike['headers']): string | undefined 
 export async function probeSource(fetch: FetchLike, url: string, headers: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<ProbeAnswer> {
   const response = await fetch(url, { headers: { ...headers, Range: 'bytes=0-0' }, ...(signal ? { signal } : {}) });
   await response.body?.getReader().cancel().catch(() => undefined);
-  const size = response.status === 206 ? parseContentRange(response.headers.get('content-range'))?.total : totalSizeOf(response);
-  return { status: response.status, size, sha256: stated256(response.headers), html: isHtmlContentType(response.headers.get('content-type')), headers: response.headers };
+  return { status: response.status, size: totalSizeOf(response), sha256: stated256(response.headers), html: isHtmlContentType(response.headers.get('content-type')) };
 }
 
 /** Why a probed source cannot give the file the manifest expects there; undefined when it may. */

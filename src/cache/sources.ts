@@ -1,10 +1,10 @@
 import { AbortError, CacheError, isAbortError } from '../errors';
 import { SourceMismatchError } from './cache-errors';
 import { downloadFile, fileNameOf, fitsTarget, type DownloadEnv, type DownloadOptions, type DownloadTarget } from './download';
-import { assetRequestPrefix, forgetGithubAsset, resolveGithubAsset, SourceSkipped, type GithubEnv } from './github';
+import { assetRequestPrefix, forgetGithubAsset, resolveGithubAsset, SourceSkipped, type AssetRequest, type GithubEnv } from './github';
 import type { FileSource } from './manifest';
 import { readMeta, type DownloadMeta } from './meta';
-import { probeSource, probeVerdict } from './probe';
+import { probeSource, probeVerdict, type ProbeAnswer } from './probe';
 
 /** A file to cache under `url`, fetched from the first of its sources that gives the expected bytes. */
 export interface SourcedFile {
@@ -30,27 +30,34 @@ function resumeFirst(env: SourcesEnv, sources: readonly FileSource[], stored: Do
   return resumable ? [resumable, ...sources.filter((s) => s !== resumable)] : sources;
 }
 
-/** The download request for one source: its URL as it is, or a GitHub asset through the API. */
-async function targetFor(env: SourcesEnv, file: SourcedFile, source: FileSource, signal: AbortSignal | undefined): Promise<DownloadTarget> {
-  const base = { url: file.url, name: file.name ?? fileNameOf(file.url), ...(source.sha256 ? { sha256: source.sha256 } : {}) };
-  if (!source.github) return { ...base, fetchUrl: source.url, ...(source.size !== undefined ? { size: source.size } : {}) };
+/** What to fetch for one source: its URL as it is, or a GitHub asset through the API (with the size the API gives). */
+export async function sourceRequest(env: GithubEnv, source: FileSource, signal?: AbortSignal): Promise<AssetRequest> {
+  if (!source.github) return { url: source.url, headers: {}, size: source.size };
   const asset = await resolveGithubAsset(env, source.github, signal);
-  const size = source.size ?? asset.size;
-  return { ...base, fetchUrl: asset.url, headers: asset.headers, ...(size !== undefined ? { size } : {}) };
+  return { ...asset, size: source.size ?? asset.size };
+}
+
+/** The download of one source's bytes, stored under the file's URL. */
+async function targetFor(env: SourcesEnv, file: SourcedFile, source: FileSource, signal: AbortSignal | undefined): Promise<DownloadTarget> {
+  const { url, headers, size } = await sourceRequest(env, source, signal);
+  return {
+    url: file.url, name: file.name ?? fileNameOf(file.url), fetchUrl: url, headers,
+    ...(source.sha256 ? { sha256: source.sha256 } : {}), ...(size !== undefined ? { size } : {}),
+  };
 }
 
 /** Asks the source for one byte; why it cannot serve the file, or undefined. */
 async function probe(env: SourcesEnv, source: FileSource, target: DownloadTarget, signal: AbortSignal | undefined): Promise<string | undefined> {
-  let verdict: string | undefined;
+  let answer: ProbeAnswer;
   try {
-    verdict = probeVerdict(await probeSource(env.fetch, target.fetchUrl!, target.headers, signal), target);
+    answer = await probeSource(env.fetch, target.fetchUrl!, target.headers, signal);
   } catch (err) {
     if (isAbortError(err) || signal?.aborted) throw err;
     return `no answer: the host does not let this page fetch it (CORS), or the network is down (${(err as Error).message})`;
   }
   // A replaced asset gets a new id: the stored one now answers 404, so it is looked up again next time.
-  if (verdict?.startsWith('not found') && source.github) await forgetGithubAsset(env, source.github);
-  return verdict;
+  if (source.github && (answer.status === 404 || answer.status === 410)) await forgetGithubAsset(env, source.github);
+  return probeVerdict(answer, target);
 }
 
 export interface SkippedSource {

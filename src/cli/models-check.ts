@@ -1,5 +1,6 @@
 import { memoryStore, sourcesOf, type FetchLike, type FileSource, type ModelManifest } from '../cache/index';
-import { resolveGithubAsset, SourceSkipped } from '../cache/github';
+import { SourceSkipped } from '../cache/github';
+import { sourceRequest } from '../cache/sources';
 import { probeSource, probeVerdict, type ProbeAnswer } from '../cache/probe';
 
 /** One source of one manifest file, as a page would find it. */
@@ -28,14 +29,9 @@ export interface CheckEnv {
 const compare = (stated: number | string | undefined, expected: number | string | undefined): SourceCheck['size'] =>
   stated === undefined || expected === undefined ? 'unknown' : stated === expected ? 'ok' : 'wrong';
 
-async function request(env: CheckEnv, fetch: FetchLike, source: FileSource): Promise<{ url: string; headers: Readonly<Record<string, string>>; size?: number | undefined }> {
-  if (!source.github) return { url: source.url, headers: {} };
-  return resolveGithubAsset({ fetch, store: memoryStore(), ...(env.githubApi ? { githubApi: env.githubApi } : {}) }, source.github);
-}
-
 async function answer(env: CheckEnv, fetch: FetchLike, source: FileSource): Promise<ProbeAnswer & { expectedSize: number | undefined }> {
-  const req = await request(env, fetch, source);
-  return { ...(await probeSource(fetch, req.url, req.headers)), expectedSize: source.size ?? req.size };
+  const req = await sourceRequest({ fetch, store: memoryStore(), ...(env.githubApi ? { githubApi: env.githubApi } : {}) }, source);
+  return { ...(await probeSource(fetch, req.url, req.headers)), expectedSize: req.size };
 }
 
 const reasonOf = (err: unknown): string => (err instanceof SourceSkipped ? err.message : `no answer (${(err as Error).message})`);
