@@ -1,4 +1,5 @@
 import { expose, transfer } from 'comlink';
+import { ORT_BUNDLE, ORT_WASM } from 'virtual:ort-files';
 import { createRuntime, type Backend, type OrtModule, type Runtime } from '../src/runtime';
 import { findWebGpuAdapter } from './backend';
 import { asDeviceLost, deviceWatch, type DeviceWatch } from './device-loss';
@@ -7,8 +8,8 @@ import type { JobEvent, JobRequest, JobResult } from './job-types';
 import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
 
-const ORT_URL = `${import.meta.env.BASE_URL}ort/ort.webgpu.bundle.min.mjs`;
-const ORT_WASM_URL = `${import.meta.env.BASE_URL}ort/ort-wasm-simd-threaded.asyncify.wasm`;
+const ORT_URL = `${import.meta.env.BASE_URL}${ORT_BUNDLE}`;
+const ORT_WASM_URL = `${import.meta.env.BASE_URL}${ORT_WASM}`;
 
 export interface WorkerOptions {
   /** Test hook (`?chunkKiB=`): smaller cache records, so a cut-off download resumes mid-file. */
@@ -76,8 +77,9 @@ const modelsApi = {
 
 const api = {
   ...modelsApi,
-  async init(): Promise<Backend> {
-    return (await engine()).runtime.backend;
+  /** The backend, and the build this worker's code comes from (the page checks it is its own). */
+  async init(): Promise<{ backend: Backend; build: string }> {
+    return { backend: (await engine()).runtime.backend, build: __BUILD_ID__ };
   },
 
   async generate(jobId: string, request: JobRequest, onEvent: (e: JobEvent) => void): Promise<JobResult> {

@@ -1,6 +1,6 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
-  BUILTIN_MANIFEST, createModelCache, fetchPack, findModel, storageStatus, withOwnFiles, waitingProgress, waitingText,
+  BUILTIN_MANIFEST, createModelCache, findModel, loadPack, storageStatus, withOwnFiles, waitingProgress, waitingText,
   type DownloadProgress, type FileOperation, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
 import { EngineError, PackError } from '../src/errors';
@@ -11,6 +11,8 @@ export interface ModelsView {
   readonly manifest: ModelManifest;
   /** Why the pack given in the URL could not be used (the built-in manifest is shown instead). */
   readonly packError?: string;
+  /** When the pack's host was out of reach: when the copy in use was saved (ms since the epoch). */
+  readonly packSavedAt?: number;
 }
 
 export interface ModelProgress extends DownloadProgress {
@@ -110,8 +112,9 @@ export function createModelService(options: ServiceOptions = {}) {
     async load(packUrl?: string): Promise<ModelsView> {
       if (!packUrl) return { manifest };
       try {
-        manifest = await fetchPack(fetch, packUrl);
-        return { manifest };
+        const pack = await loadPack(fetch, store, packUrl);
+        manifest = pack.manifest;
+        return { manifest, ...(pack.savedAt !== undefined ? { packSavedAt: pack.savedAt } : {}) };
       } catch (err) {
         return { manifest, packError: (err as Error).message };
       }

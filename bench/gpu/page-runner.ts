@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import type { HostTensor } from '../../src/runtime';
+import { ortFiles } from '../../test/e2e/browser';
 
 /** What the page says of its WebGPU adapter. */
 export interface AdapterReport {
@@ -44,9 +45,9 @@ const ADAPTER = `async () => {
   };
 }`;
 
-const RUN = `async ({ base, name, repeats }) => {
-  const ort = await import(location.origin + '/ort/ort.webgpu.bundle.min.mjs');
-  ort.env.wasm.wasmPaths = { wasm: location.origin + '/ort/ort-wasm-simd-threaded.asyncify.wasm' };
+const RUN = `async ({ base, name, repeats, ortFiles }) => {
+  const ort = await import(location.origin + ortFiles.bundle);
+  ort.env.wasm.wasmPaths = { wasm: location.origin + ortFiles.wasm };
   const ARRAYS = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, bool: Uint8Array, int8: Int8Array, float16: Uint16Array };
   const bytes = new Uint8Array(await (await fetch(base + '/' + name + '.onnx')).arrayBuffer());
   const encoded = await (await fetch(base + '/' + name + '.feeds.json')).json();
@@ -80,4 +81,4 @@ export const adapterOf = (page: Page): Promise<AdapterReport | null> => page.eva
  * CPU, so each run includes its GPU work), and releases it.
  */
 export const timeInPage = (page: Page, base: string, name: string, repeats: number): Promise<ModelTimes> =>
-  page.evaluate(`(${RUN})(${JSON.stringify({ base, name, repeats })})`) as Promise<ModelTimes>;
+  page.evaluate(`(${RUN})(${JSON.stringify({ base, name, repeats, ortFiles: ortFiles() })})`) as Promise<ModelTimes>;

@@ -30,6 +30,13 @@ export const unreachableError = (url: string, cause: unknown): InterruptedError 
       'Download the file yourself and drop it on the page (or choose it with the file picker) instead.',
   );
 
+/** A download asked for while the browser says it has no network: refused before any request, nothing lost. */
+export const offlineError = (label: string, kept: number): InterruptedError =>
+  new InterruptedError(
+    `you are offline: ${label} cannot be downloaded now. ` +
+      (kept > 0 ? `The ${formatBytes(kept)} stored so far are kept: press Resume when you are back online.` : 'Press Download again when you are back online.'),
+  );
+
 export const statusError = (url: string, response: ResponseLike): InterruptedError =>
   new InterruptedError(`${url} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}; the model file could not be downloaded`);
 

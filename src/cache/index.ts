@@ -5,7 +5,7 @@
  * store and navigator.storage are passed in.
  */
 export { CacheError } from '../errors';
-export { InterruptedError, QuotaError } from './cache-errors';
+export { InterruptedError, offlineError, QuotaError } from './cache-errors';
 export { chunkedSource, DEFAULT_CHUNK_BYTES, type ChunkLayout } from './chunked-source';
 export { fileNameOf, type DownloadOptions, type DownloadTarget } from './download';
 export {
@@ -20,7 +20,7 @@ export {
 export { MANIFEST_LIMITS, resolveUrl, validateManifest } from './manifest-validate';
 export { waitingText, type FileOperation, type LockManagerLike } from './file-locks';
 export { createModelCache, type CacheTarget, type CachedFile, type FileStatus, type ModelCache, type ModelCacheOptions, type ModelStatus, type OnFileWait } from './model-cache';
-export { fetchPack, MAX_MANIFEST_BYTES } from './pack';
+export { fetchPack, loadPack, MAX_MANIFEST_BYTES, type LoadedPack } from './pack';
 export { waitingProgress, type DownloadProgress } from './progress';
 export { formatBytes, requestPersistence, storageStatus, type PersistenceResult, type StorageManagerLike, type StorageStatus } from './storage-info';
 export { deletePrefix, isQuotaError, memoryStore, QUOTA_ERROR_NAME, type KeyValueStore, type MemoryStore, type MemoryStoreOptions } from './store';

@@ -7,10 +7,12 @@
  *   graph/<source>/<options>/entry               converted-graph entry (graph-cache.ts)
  *   graph/<source>/<options>/file/<name>/chunk/<i>
  *   github-asset/<api>/<repo>/<tag>/<asset>      a GitHub release asset's id (github.ts)
+ *   pack/<url>                                   a pack's manifest as last fetched (pack.ts)
  */
 export const FILE_PREFIX = 'file/';
 export const GRAPH_PREFIX = 'graph/';
 export const GITHUB_ASSET_PREFIX = 'github-asset/';
+export const PACK_PREFIX = 'pack/';
 
 const part = (name: string): string => `${encodeURIComponent(name)}/`;
 
@@ -46,3 +48,5 @@ export const graphSourcePrefix = (source: string): string => GRAPH_PREFIX + part
 
 export const githubAssetKey = (api: string, asset: { readonly repo: string; readonly tag: string; readonly asset: string }): string =>
   GITHUB_ASSET_PREFIX + part(api) + part(asset.repo) + part(asset.tag) + encodeURIComponent(asset.asset);
+
+export const packKey = (url: string): string => PACK_PREFIX + encodeURIComponent(url);

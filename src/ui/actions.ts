@@ -19,7 +19,10 @@ const enqueue = createQueue();
 /** Starts the worker and shows which backend it got. */
 export async function connectEngine(): Promise<void> {
   try {
-    studio.setState({ backend: await engine().init() });
+    const { backend, build } = await engine().init();
+    studio.setState({ backend });
+    // The service worker serves one build's files together; a mix means a cache or server went wrong.
+    if (build !== __BUILD_ID__) studio.setState({ error: `The page (build ${__BUILD_ID__}) and its engine (build ${build}) come from two different builds: reload the page` });
   } catch (err) {
     studio.setState({ error: `The engine could not start: ${(err as Error).message}` });
   }

@@ -1,5 +1,6 @@
 import { proxy } from 'comlink';
-import { requestPersistence, type ModelEntry, type ModelKind } from '../cache';
+import { offlineError, requestPersistence, type ModelEntry, type ModelKind } from '../cache';
+import { checkConnection } from './connection';
 import type { ModelProgress } from '../../workers/model-service';
 import { engine } from './engine';
 import { studio, updateModels } from './store';
@@ -36,7 +37,7 @@ export async function loadModels(params: URLSearchParams): Promise<void> {
     if (loseDeviceAtStep > 0) await api.configure({ loseDeviceAtStep });
     loseDeviceAtStep = 0;
     const view = await api.loadModels(params.get('pack') ?? undefined);
-    updateModels(() => ({ manifest: view.manifest, packError: view.packError }));
+    updateModels(() => ({ manifest: view.manifest, packError: view.packError, packSavedAt: view.packSavedAt }));
   });
   await refreshModels();
 }
@@ -57,7 +58,19 @@ async function withModel(id: string, op: () => Promise<void>): Promise<void> {
 
 const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: { ...m.progress, [p.modelId]: p }, fileBytes: { ...m.fileBytes, [p.url]: p.bytesDone } })));
 
-export const downloadModel = (id: string): Promise<void> => withModel(id, async () => (await engine().models()).downloadModel(id, onProgress));
+/**
+ * Downloads one model. Offline it is refused at once with what is kept (the bytes stored so far
+ * stay); a failed transfer makes the page look at its connection again, so the banner tells why.
+ */
+export const downloadModel = (id: string): Promise<void> =>
+  withModel(id, async () => {
+    const { app, models } = studio.getState();
+    if (!app.online) throw offlineError(models.manifest?.models.find((m) => m.id === id)?.label ?? id, models.statuses[id]?.bytesDone ?? 0);
+    await (await engine().models()).downloadModel(id, onProgress).catch(async (err: unknown) => {
+      await checkConnection();
+      throw err;
+    });
+  });
 
 /**
  * Downloads the models one after another (each resumes what it has), then, when all are verified,

@@ -6,6 +6,8 @@ export interface ModelsState {
   readonly manifest?: ModelManifest;
   /** Why the `?pack=` URL could not be used. */
   readonly packError?: string | undefined;
+  /** The pack's host was out of reach: when the copy in use was saved. */
+  readonly packSavedAt?: number | undefined;
   readonly statuses: Readonly<Record<string, ModelStatus>>;
   /** Transfers and imports in flight, by model id. */
   readonly progress: Readonly<Record<string, ModelProgress>>;

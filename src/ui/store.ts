@@ -25,6 +25,16 @@ export interface StudioState {
   readonly models: ModelsState;
   /** Which models the next job uses. */
   readonly modelChoice: ModelChoice;
+  readonly app: AppState;
+}
+
+/** The installed app: the network, the service worker's offline copy, a new version. */
+export interface AppState {
+  readonly online: boolean;
+  /** The service worker has saved every file the page needs: a reload works offline. */
+  readonly offlineReady: boolean;
+  /** 'waiting': a new build is saved and waits for a reload; 'active': another tab switched to it. */
+  readonly update?: 'waiting' | 'active' | undefined;
 }
 
 /** The UI's one store. It is a vanilla store so worker callbacks and actions can set state directly. */
@@ -36,6 +46,7 @@ export const studio = createStore<StudioState>(() => ({
   gallery: [],
   models: EMPTY_MODELS,
   modelChoice: { source: 'demo' },
+  app: { online: true, offlineReady: false },
 }));
 
 export const useStudio = <T>(select: (s: StudioState) => T): T => useZustand(studio, select);
@@ -44,6 +55,8 @@ export const updateSettings = (patch: Partial<StudioSettings>): void => studio.s
 
 /** Merges `patch` into the models slice. */
 export const updateModels = (patch: (m: ModelsState) => Partial<ModelsState>): void => studio.setState((s) => ({ models: { ...s.models, ...patch(s.models) } }));
+
+export const updateApp = (patch: Partial<AppState>): void => studio.setState((s) => ({ app: { ...s.app, ...patch } }));
 
 /** Replaces one job's state. */
 export const updateJob = (id: string, patch: (j: JobState) => Partial<JobState>): void =>

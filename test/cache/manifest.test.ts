@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILTIN_MANIFEST, fetchPack, findModel, MANIFEST_FORMAT, resolveUrl, sourcesOf, validateManifest, withOwnFiles, type FileSource } from '../../src/cache';
+import { BUILTIN_MANIFEST, fetchPack, findModel, loadPack, MANIFEST_FORMAT, memoryStore, resolveUrl, sourcesOf, validateManifest, withOwnFiles, type FileSource } from '../../src/cache';
 import { startServer, type TestServer } from './helpers/server';
 
 let server: TestServer | undefined;
@@ -200,5 +200,35 @@ describe('fetchPack', () => {
 
   it('refuses a pack URL that is not http(s)', async () => {
     await expect(fetchPack(fetch, 'file:///etc/passwd')).rejects.toThrow(/must start with http/);
+  });
+});
+
+describe('loadPack', () => {
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('saves the pack it fetched and serves that copy, dated, while the host cannot be reached', async () => {
+    const store = memoryStore();
+    server = await startServer({ body: json(pack), contentType: 'application/json' });
+    const online = await loadPack(fetch, store, server.url, 1_000);
+    expect(online.savedAt).toBeUndefined();
+    expect(online.manifest.models.map((m) => m.id)).toEqual(['art-unet-fp16']);
+
+    server.configure({ status: 503 });
+    expect(await loadPack(fetch, store, server.url, 2_000)).toEqual({ manifest: online.manifest, savedAt: 1_000 });
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    // Nothing listens any more: fetch itself rejects, as it does offline.
+    expect(await loadPack(fetch, store, url, 3_000)).toEqual({ manifest: online.manifest, savedAt: 1_000 });
+  });
+
+  it('uses no saved copy when the host answers with something that is not a pack, or nothing was saved', async () => {
+    const store = memoryStore();
+    server = await startServer({ body: json(pack), contentType: 'application/json' });
+    await loadPack(fetch, store, server.url);
+    server.configure({ body: json({ hello: 1 }) });
+    await expect(loadPack(fetch, store, server.url)).rejects.toThrow(/is not valid:/);
+    server.configure({ status: 503 });
+    await expect(loadPack(fetch, memoryStore(), server.url)).rejects.toThrow(/answered HTTP 503/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -23,6 +23,17 @@ export async function serveApp(): Promise<{ url: string; server: PreviewServer }
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the preview server did not report its address');
   return { url, server };
+}
+
+/** The built app's onnxruntime-web files, whose names carry a digest (vite.config.ts): their paths on the served origin. */
+export function ortFiles(): { bundle: string; wasm: string } {
+  const files = readdirSync(resolve(import.meta.dirname, '../../dist/ort'));
+  const find = (start: string) => {
+    const file = files.find((f) => f.startsWith(start));
+    if (!file) throw new Error(`dist/ort has no ${start}* file: run \`npm run build\``);
+    return `/ort/${file}`;
+  };
+  return { bundle: find('ort.webgpu.bundle.min-'), wasm: find('ort-wasm-simd-threaded.asyncify-') };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { ortFiles } from './browser';
 
 export interface PageRun {
   readonly outputs: Record<string, number[]>;
@@ -7,9 +8,9 @@ export interface PageRun {
 }
 
 // Kept as source text: the test runner would otherwise rewrite its dynamic import for Node.
-const IN_PAGE = `async ({ bytes, feeds, ep }) => {
-  const ort = await import(location.origin + '/ort/ort.webgpu.bundle.min.mjs');
-  ort.env.wasm.wasmPaths = { wasm: location.origin + '/ort/ort-wasm-simd-threaded.asyncify.wasm' };
+const IN_PAGE = `async ({ bytes, feeds, ep, ortFiles }) => {
+  const ort = await import(location.origin + ortFiles.bundle);
+  ort.env.wasm.wasmPaths = { wasm: location.origin + ortFiles.wasm };
   ort.env.logLevel = 'verbose';
   const session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: [ep], logSeverityLevel: 0, logVerbosityLevel: 0 });
   const tensors = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', Float32Array.from(v.data), v.dims)]));
@@ -31,7 +32,7 @@ export async function runInPage(page: Page, model: Uint8Array, feeds: Record<str
   };
   page.on('console', onConsole);
   try {
-    const args = JSON.stringify({ bytes: Array.from(model), feeds, ep });
+    const args = JSON.stringify({ bytes: Array.from(model), feeds, ep, ortFiles: ortFiles() });
     const outputs = (await page.evaluate(`(${IN_PAGE})(${args})`)) as Record<string, number[]>;
     return { outputs, placement };
   } finally {

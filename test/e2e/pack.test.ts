@@ -1,55 +1,24 @@
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodePng } from '../../src/png';
-import type { ConvertedModel } from '../../src/models/convert';
-import { describeWithFixtures, fixturePath } from '../fixtures';
-import { convertFixturePack } from '../pipeline/pack-fixture';
+import { describeWithFixtures } from '../fixtures';
 import { openStudio, serveApp, type Studio } from './browser';
-import { hostFixture, serveModels, sha256Hex, type HostedFile, type ModelServer } from './model-server';
+import { serveModels, type ModelServer } from './model-server';
+import { fixturePackEntries, hostedPack, onnxEntry } from './pack-entries';
 import { download, downloadModel, fillJob, modelRow, modelState, waitForJob } from './studio-page';
 
 let app: PreviewServer;
 let models: ModelServer;
 let studio: Studio;
 
-interface PackEntry {
-  readonly entry: object;
-  readonly hosted: readonly HostedFile[];
-}
-
-/** A converted model as a pack entry (format 'onnx'): model.json and its ONNX files, hosted under `dir/` and listed by relative URL. */
-function onnxEntry(id: string, kind: string, label: string, dir: string, model: { files: readonly { path: string; data: Uint8Array }[]; modelJson: Uint8Array }, extra: readonly (HostedFile & { role: string })[] = []): PackEntry {
-  const files = [
-    { name: 'model.json', role: 'model-json', bytes: model.modelJson },
-    ...model.files.map((f) => ({ name: f.path, role: 'onnx', bytes: f.data })),
-    ...extra,
-  ];
-  return {
-    entry: { id, kind, label, format: 'onnx', files: files.map((f) => ({ name: f.name, role: f.role, url: `${dir}/${f.name}`, size: f.bytes.byteLength, sha256: sha256Hex(f.bytes) })) },
-    hosted: files.map((f) => ({ name: `${dir}/${f.name}`, bytes: f.bytes })),
-  };
-}
-
-const asPack = (m: ConvertedModel) => ({ files: m.files, modelJson: new TextEncoder().encode(JSON.stringify(m.manifest)) });
-
-
 describeWithFixtures('generation from a pack of converted ONNX files (?pack=)', () => {
   beforeAll(async () => {
-    // What `cli convert unet|clip|swinir` writes for the fixture checkpoints (fp32; augmented guidance, C = 2, T = 6; 40×40 SwinIR tile).
-    const converted = await convertFixturePack({ augment: true });
-    const vocab = hostFixture('bpe_simple_vocab_16e6.txt.gz', fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'));
-    const entries = [
-      onnxEntry('unet-a-onnx', 'diffusion', 'Pack UNet A', 'unet', asPack(converted.unet)),
-      onnxEntry('clip-onnx', 'clip', 'Pack CLIP', 'clip', asPack(converted.clip), [{ ...vocab, role: 'config' }]),
-      onnxEntry('swinir-m-onnx', 'swinir', 'Pack SwinIR-M', 'swinir', asPack(converted.swinir)),
-      // A model.json cut short: the download is refused with a message and nothing of it kept.
-      onnxEntry('broken-onnx', 'diffusion', 'Broken UNet', 'broken', { files: converted.unet.files.slice(0, 1), modelJson: new TextEncoder().encode('{"kind": "unet", "config": ') }),
-    ];
-    const manifest = { format: 'clip-diffusion-web/models', version: 1, name: 'Converted test pack', models: entries.map((e) => e.entry) };
-    const packFile = { name: 'pack.json', contentType: 'application/json', bytes: new TextEncoder().encode(JSON.stringify(manifest)) };
+    const { converted, entries } = await fixturePackEntries();
+    // A model.json cut short: the download is refused with a message and nothing of it kept.
+    const broken = onnxEntry('broken-onnx', 'diffusion', 'Broken UNet', 'broken', { files: converted.unet.files.slice(0, 1), modelJson: new TextEncoder().encode('{"kind": "unet", "config": ') });
     const served = await serveApp();
     app = served.server;
-    models = await serveModels([...entries.flatMap((e) => e.hosted), packFile]);
+    models = await serveModels(hostedPack([...entries, broken]));
     studio = await openStudio(`${served.url}?pack=${encodeURIComponent(`${models.origin}/pack.json`)}`, { webgpu: false });
     await modelRow(studio.page, 'Pack UNet A').waitFor();
   });

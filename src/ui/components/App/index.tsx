@@ -5,6 +5,7 @@ import { loadModels } from '../../models-actions';
 import { dropImage } from '../../restore';
 import { studio } from '../../store';
 import { settingsFromUrl } from '../../url-settings';
+import { AppBanner } from '../AppBanner';
 import { BackendStatus } from '../BackendStatus';
 import { FirstRun } from '../FirstRun';
 import { Gallery } from '../Gallery';
@@ -54,6 +55,8 @@ export function App() {
       <header>
         <h1>CLIP-guided diffusion studio</h1>
         <BackendStatus />
+        <span className="build" aria-label="Build">build {__BUILD_ID__}</span>
+        <AppBanner />
       </header>
       <PromptForm />
       <FirstRun />

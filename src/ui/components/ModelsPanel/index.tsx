@@ -21,11 +21,13 @@ function StorageInfo() {
 export function ModelsPanel() {
   const manifest = useStudio((s) => s.models.manifest);
   const packError = useStudio((s) => s.models.packError);
+  const packSavedAt = useStudio((s) => s.models.packSavedAt);
   const error = useStudio((s) => s.models.error);
   return (
     <section className="models" aria-labelledby="models-title">
       <h2 id="models-title">Models{manifest ? `: ${manifest.name}` : ''}</h2>
       {packError && <p role="alert">The model pack could not be used: {packError}</p>}
+      {packSavedAt !== undefined && <p className="notice">The pack&apos;s host cannot be reached: its list as saved on {new Date(packSavedAt).toLocaleString()} is shown.</p>}
       <StorageInfo />
       <ul className="model-list">{manifest?.models.map((m) => <ModelRow key={m.id} model={m} />)}</ul>
       <button type="button" onClick={() => void deleteAllModels()}>Delete all cached models</button>
