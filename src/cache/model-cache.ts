@@ -6,7 +6,7 @@ import { withFileLock, withFileLocks, type FileOperation, type LockManagerLike }
 import { deleteGraphsOf, graphSourceOf } from './graph-cache';
 import { globalFetch, type FetchLike } from './http';
 import { importSource } from './import';
-import { FILE_PREFIX, fileKeys, GRAPH_PREFIX } from './keys';
+import { FILE_PREFIX, fileKeys, GRAPH_PREFIX, PACK_PREFIX } from './keys';
 import { sourcesOf, type FileSource, type ModelEntry } from './manifest';
 import { layoutOf, parseMeta, readMeta, type DownloadMeta } from './meta';
 import { waitingProgress, type DownloadProgress } from './progress';
@@ -82,7 +82,7 @@ export interface ModelCache {
   deleteFile(url: string, onWait?: OnFileWait): Promise<void>;
   /** Removes every file of the model (weights, config, model.json, ONNX) and their converted graphs. */
   deleteModel(model: ModelEntry, onWait?: OnFileWait): Promise<void>;
-  /** Removes every file and converted graph this cache wrote. */
+  /** Removes every file and converted graph this cache wrote, and the packs' saved lists. */
   deleteAll(onWait?: OnFileWait): Promise<void>;
   /** Runs `fn` with the files held for reading (shared): no tab deletes or rewrites them meanwhile. */
   reading<T>(urls: readonly string[], fn: () => Promise<T>, onWait?: OnFileWait): Promise<T>;
@@ -178,6 +178,8 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       await Promise.all([...inflight.keys()].map(stop));
       for (const file of await listFiles(store)) await deleteFile(file.url, onWait);
       await deletePrefix(store, GRAPH_PREFIX);
+      // The packs' saved lists go too: nothing the models panel stored is left.
+      await deletePrefix(store, PACK_PREFIX);
     },
     reading: (urls, fn, onWait) => withFileLocks(locks, urls, 'generation', fn, { onWait: (url, holder) => onWait?.(url, holder) }),
   };

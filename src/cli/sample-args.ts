@@ -18,6 +18,9 @@ export interface SampleFiles {
   readonly images: readonly string[];
   readonly srModelPath?: string;
   readonly largeSr: boolean;
+  /** torchvision's vgg16-397923af.pth and LPIPS's weights/v0.1/vgg.pth: the init image's LPIPS term. */
+  readonly lpipsVgg?: string;
+  readonly lpipsLin?: string;
 }
 
 export interface SampleArgs {
@@ -39,7 +42,7 @@ const BOOLEAN = new Set(['clip_denoised', 'skip_augs', 'disable_grad_clamp', 'la
 const VALUED = new Set([
   'checkpoint', 'model_config', 'sampling', 'diffusion_steps', 'skip_timesteps', 'eta', 'clip_model', 'clip_checkpoint', 'clip_vocab', 'cutn', 'cutn_batches',
   'init_image', 'loss_fn', 'clip_guidance_scale', 'tv_scale', 'range_scale', 'saturation_scale', 'init_scale', 'scale_multiplier', 'sr_model_path',
-  'num_samples', 'batch_size', 'seed', 'output_dir', 'cache_dir', 'max_cutouts_per_run',
+  'num_samples', 'batch_size', 'seed', 'output_dir', 'cache_dir', 'max_cutouts_per_run', 'lpips_vgg', 'lpips_lin',
 ]);
 
 interface Raw {
@@ -111,7 +114,9 @@ export function parseSampleArgs(args: readonly string[]): SampleArgs {
     ...optional('checkpoint', v('checkpoint')), ...optional('modelConfig', v('model_config')), clipModel: choice(raw, 'clip_model', CLIP_CHOICES, 'ViT-B/16'),
     ...optional('clipCheckpoint', v('clip_checkpoint')), ...optional('clipVocab', v('clip_vocab')), ...optional('initImage', v('init_image')), images: raw.images,
     ...optional('srModelPath', v('sr_model_path')), largeSr: raw.flags.has('large_sr'),
+    ...optional('lpipsVgg', v('lpips_vgg')), ...optional('lpipsLin', v('lpips_lin')),
   };
+  if ((files.lpipsVgg === undefined) !== (files.lpipsLin === undefined)) throw new SettingsError('--lpips_vgg and --lpips_lin go together: LPIPS-VGG is torchvision\'s VGG16 file and LPIPS\'s linear weights');
   return {
     settings: settingsOf(raw), files, outputDir: v('output_dir') ?? 'output_dir', saveSteps: raw.flags.has('save_steps'), demo: raw.flags.has('demo'),
     backend, cacheDir: v('cache_dir') ?? '.cache/graphs', maxCutoutsPerRun: numberOf(raw, 'max_cutouts_per_run', 10, true),

@@ -3,6 +3,7 @@ import { openCheckpoint } from '../checkpoint/index';
 import { SettingsError } from '../errors';
 import { clipModelName, createClipTokenizer, loadClip } from '../models/clip/index';
 import { buildDemoPack } from '../models/demo/index';
+import { loadLpips } from '../models/lpips/index';
 import { loadSwinIR } from '../models/swinir/index';
 import { loadUnetWeights, parseModelConfigYaml, resolveConfig } from '../models/unet/index';
 import type { GraphSpec, ModelSources } from '../pipeline/index';
@@ -42,12 +43,20 @@ export async function loadSources(files: SampleFiles): Promise<LoadedSources> {
   const name = clipModelName(clip.architecture);
   const notes = name === files.clipModel ? [] : [`--clip_model ${files.clipModel}: the CLIP file is ${name}; using the file`];
   const swinir = files.srModelPath ? await withFileSource(files.srModelPath, (s) => loadSwinIR(s, { largeSr: files.largeSr, label: files.srModelPath! })) : undefined;
+  const lpips = files.lpipsVgg && files.lpipsLin ? await loadLpipsFiles(files.lpipsVgg, files.lpipsLin) : undefined;
   const [unetOrigin, clipOrigin] = await Promise.all([origin(checkpoint, config), origin(clipPath, clip.architecture)]);
+  const tokenizer = createClipTokenizer(new Uint8Array(await readFile(vocabPath)));
   return {
-    sources: { unet: { config, weights }, clip, tokenizer: createClipTokenizer(new Uint8Array(await readFile(vocabPath))), ...(swinir && { swinir: files.largeSr ? { L: swinir } : { M: swinir } }) },
-    originOf: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetOrigin : clipOrigin),
+    sources: { unet: { config, weights }, clip, tokenizer, ...(swinir && { swinir: files.largeSr ? { L: swinir } : { M: swinir } }), ...(lpips && { lpips: lpips.model }) },
+    originOf: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetOrigin : spec.kind === 'lpips' && lpips ? lpips.origin : clipOrigin),
     notes,
   };
+}
+
+/** LPIPS-VGG from its two files; its converted graph is keyed by the trunk's digest with the linear weights' in the options. */
+async function loadLpipsFiles(vgg: string, lin: string) {
+  const model = await withFileSource(vgg, (trunk) => withFileSource(lin, (l) => loadLpips(trunk, l, { trunk: vgg, lin })));
+  return { model, origin: await origin(vgg, { lin: await fileSha256(lin), widths: model.config.tapWidths }) };
 }
 
 /** --demo: the built-in pack (tiny random models), labelled. */

@@ -41,7 +41,7 @@ async function oneImage(job: Job, models: LoadedModels, at: { sample: number; ba
   const result = await sampleImage(job, models.cutSize, {
     previewEvery: o.previewEvery ?? 5,
     ...(o.signal && { signal: o.signal }),
-    onCondFn: (r) => (losses = { clip: r.clipLosses, tv: r.tvLoss, range: r.rangeLoss, saturation: r.satLoss, gradRms: gradRms(r.gradUnclamped) }),
+    onCondFn: (r) => (losses = { clip: r.clipLosses, tv: r.tvLoss, range: r.rangeLoss, saturation: r.satLoss, ...(r.initLoss !== undefined && { init: r.initLoss }), gradRms: gradRms(r.gradUnclamped) }),
     onStep: (e) => {
       const now = performance.now();
       clock.done += 1;
@@ -62,7 +62,7 @@ async function oneImage(job: Job, models: LoadedModels, at: { sample: number; ba
  * --batch_size). The sessions stay with `models`; per-step arrays are dropped after each step.
  */
 export async function generate(settings: GenerationSettings, models: LoadedModels, o: GenerateOptions = {}): Promise<GeneratedImage[]> {
-  const notice = initLossNotice(settings);
+  const notice = initLossNotice(settings, models);
   if (notice) o.onProgress?.({ type: 'notice', message: notice });
   const job = await prepareJob(settings, models, o.signal);
   const steps = job.schedule.numTimesteps - settings.skipTimesteps;

@@ -16,6 +16,8 @@ export interface GuidedSessions {
   readonly unetGuided: RunSession;
   /** buildGuidanceGraph for `setup.subBatch` cutouts. */
   readonly guidance: RunSession;
+  /** buildLpipsTermGraph, when the job has an init image, init_scale ≠ 0 and LPIPS is loaded. */
+  readonly lpips?: RunSession;
 }
 
 export interface GuidedModel {

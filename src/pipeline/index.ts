@@ -13,7 +13,7 @@ export {
 } from './models';
 export type { GeneratedImage, GenerationEvent, NoticeEvent, RenderedImage, StepLosses, StepProgress, UpscaleProgressEvent } from './progress';
 export {
-  defaultSettings, INIT_LOSS_NOTICE, initLossNotice, validateSettings,
+  defaultSettings, INIT_LOSS_NOTICE, initLossNotice, initLossRuns, validateSettings,
   type GenerationSettings, type ImagePrompt, type RgbaImage, type Upscale,
 } from './settings';
 export { initImageTensor, makeTargets, type Targets } from './targets';

@@ -7,7 +7,8 @@ import {
 import { guidedModel, type GuidedSessions } from './guided-model';
 import type { GraphSpec, LoadedModels } from './models';
 import { initImageTensor, makeTargets, type Targets } from './targets';
-import { validateSettings, type GenerationSettings } from './settings';
+import { initLossRuns, validateSettings, type GenerationSettings } from './settings';
+import { hostTensor } from '../runtime';
 
 /** Everything a sample needs, made once per generate() call. */
 export interface Job {
@@ -45,7 +46,8 @@ export async function prepareJob(settings: GenerationSettings, models: LoadedMod
   const guidanceSpec: GraphSpec = { kind: 'guidance', cutn: subBatch, targets: targets.count, lossFn: settings.lossFn, augment: !settings.skipAugs };
   throwIfAborted(signal, 'generation');
   const unet = models.oneUnetCopy ? {} : { unet: await models.session({ kind: 'unet' }) };
-  const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), guidance: await models.session(guidanceSpec) };
+  const lpips = initLossRuns(settings, models) ? { lpips: await models.session({ kind: 'lpips' }) } : {};
+  const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), guidance: await models.session(guidanceSpec), ...lpips };
   const size = models.imageSize;
   return {
     settings, schedule, shape: [1, 3, size, size], targets, sessions, guidanceSpec, subBatch, ...streams,
@@ -53,12 +55,22 @@ export async function prepareJob(settings: GenerationSettings, models: LoadedMod
   };
 }
 
+/** The init term's image, scale and session (spec §7 step 7), when the job runs it. */
+function initTerm(job: Job): CondFnSetup['init'] {
+  const { initImage, sessions, shape, settings } = job;
+  const lpips = sessions.lpips;
+  if (!initImage || !lpips || settings.initScale === 0) return undefined;
+  return { image: hostTensor('float32', shape, initImage), scale: settings.initScale, run: (feeds) => lpips.run(feeds) };
+}
+
 function condFnSetup(job: Job, geometry: { size: number; cutSize: number }): CondFnSetup {
   const s = job.settings;
+  const init = initTerm(job);
   const scales = applyScaleMultiplier({ clipGuidanceScale: s.clipGuidanceScale, tvScale: s.tvScale, rangeScale: s.rangeScale, saturationScale: s.saturationScale, initScale: s.initScale }, s.scaleMultiplier);
   return {
     schedule: job.schedule, geometry: { height: geometry.size, width: geometry.size, cutSize: geometry.cutSize, cutn: s.cutn }, cutnBatches: s.cutnBatches, skipAugs: s.skipAugs,
     scales, targets: { embeds: job.targets.embeds, weights: job.targets.weights }, rng: job.cpuRng, clampGrad: !s.disableGradClamp, subBatch: job.subBatch,
+    ...(init && { init }),
   };
 }
 

@@ -1,6 +1,8 @@
+import { SettingsError } from '../errors';
 import { optimize, serialize, type Graph } from '../graph';
 import { buildTextEncoderGraph, type ClipTokenizer, type LoadedClip } from '../models/clip/index';
 import { buildGuidanceGraph, buildImagePromptGraph, type LossFn } from '../models/guidance/index';
+import { buildLpipsTermGraph, type LpipsModel } from '../models/lpips/index';
 import { createSwinIRUpscaler, type SwinIRModel, type SwinIRUpscaler } from '../models/swinir/index';
 import { buildGuidedUnetGraph, buildUnetGraph, type UnetConfig } from '../models/unet/index';
 import type { WeightSource } from '../models/weights';
@@ -14,7 +16,8 @@ export type GraphSpec =
   | { readonly kind: 'unet_guided' }
   | { readonly kind: 'clip_text' }
   | { readonly kind: 'guidance'; readonly cutn: number; readonly targets: number; readonly lossFn: LossFn; readonly augment: boolean }
-  | { readonly kind: 'image_prompt'; readonly height: number; readonly width: number; readonly cutn: number; readonly augment: boolean };
+  | { readonly kind: 'image_prompt'; readonly height: number; readonly width: number; readonly cutn: number; readonly augment: boolean }
+  | { readonly kind: 'lpips' };
 
 /** A session as generate() uses it. */
 export type RunSession = Pick<Session, 'run'>;
@@ -26,6 +29,8 @@ export interface ModelSources {
   readonly tokenizer: ClipTokenizer;
   /** SwinIR real-SR x4, M (`--sr_model_path`) and/or L (`--large_sr`). */
   readonly swinir?: Partial<Record<'M' | 'L', SwinIRModel>>;
+  /** LPIPS-VGG for the init image's term; without it an init image only sets the start. */
+  readonly lpips?: LpipsModel;
 }
 
 /**
@@ -42,6 +47,8 @@ export interface LoadedModels {
   readonly maxCutoutsPerRun: number;
   /** Guided jobs run the UNet through its guidance graph only (LoadModelsOptions.oneUnetCopy). */
   readonly oneUnetCopy?: boolean;
+  /** The init image's LPIPS term can run (a session { kind: 'lpips' } exists). */
+  readonly initLoss?: boolean;
   /** Refuses settings the models cannot run (a pack's fixed-size graphs), before any model runs. */
   readonly checkSettings?: (settings: GenerationSettings) => void;
   session(spec: GraphSpec): Promise<RunSession>;
@@ -93,6 +100,9 @@ export function buildGraph(sources: ModelSources, spec: GraphSpec): Graph {
       return buildGuidanceGraph(clip, { image: { height: unet.config.imageSize, width: unet.config.imageSize }, cutn: spec.cutn, targets: spec.targets, lossFn: spec.lossFn, augment: spec.augment });
     case 'image_prompt':
       return buildImagePromptGraph(clip, { image: { height: spec.height, width: spec.width }, cutn: spec.cutn, augment: spec.augment });
+    case 'lpips':
+      if (!sources.lpips) throw new SettingsError('the init loss needs LPIPS-VGG (torchvision\'s VGG16 and LPIPS\'s linear weights), which are not loaded');
+      return buildLpipsTermGraph(sources.lpips, { height: unet.config.imageSize, width: unet.config.imageSize });
   }
 }
 
@@ -183,6 +193,7 @@ export function loadModels(runtime: Runtime, sources: ModelSources, options: Loa
     tokenizer: sources.tokenizer,
     maxCutoutsPerRun: options.maxCutoutsPerRun ?? 10,
     ...(options.oneUnetCopy ? { oneUnetCopy: true } : {}),
+    ...(sources.lpips ? { initLoss: true } : {}),
     upscalers,
     session: (spec) => pool.session(spec),
     release: (spec) => pool.release(spec),

@@ -12,6 +12,8 @@ export interface StepLosses {
   readonly tv: number;
   readonly range: number;
   readonly saturation: number;
+  /** Σ LPIPS(x_in, init), unscaled, when the init term runs. */
+  readonly init?: number;
   readonly gradRms: number;
 }
 

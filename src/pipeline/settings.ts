@@ -29,7 +29,7 @@ export interface GenerationSettings {
   readonly imagePrompts: readonly ImagePrompt[];
   /**
    * Departs from upstream, where --init_image crashes (spec §7.6): cover-resized with Lanczos,
-   * centre-cropped and used as the q_sample start. The LPIPS init loss is not applied yet.
+   * centre-cropped and used as the q_sample start, and the LPIPS init loss pulls towards it.
    */
   readonly initImage?: RgbaImage;
   /** `ddimN` (DDIM) or `N` (DDPM); ddim150 has no stride for 1000 steps and is refused. */
@@ -46,7 +46,7 @@ export interface GenerationSettings {
   readonly tvScale: number;
   readonly rangeScale: number;
   readonly saturationScale: number;
-  /** Used only with an init image, by the LPIPS term, which is not available yet (see initLossNotice). */
+  /** Used only with an init image, by the LPIPS term (when LPIPS-VGG is loaded; see initLossNotice). */
   readonly initScale: number;
   readonly scaleMultiplier: number;
   readonly disableGradClamp: boolean;
@@ -83,11 +83,16 @@ export const defaultSettings: GenerationSettings = {
   upscale: 'off',
 };
 
-/** What the CLI and the UI show when an init image is given with init_scale ≠ 0. */
-export const INIT_LOSS_NOTICE = 'init image: the LPIPS init loss (init_scale) is off until LPIPS-VGG is available; the init image only sets the starting point (q_sample at the first step)';
+/** What the CLI and the UI show when an init image is given with init_scale ≠ 0 but LPIPS-VGG is not loaded. */
+export const INIT_LOSS_NOTICE =
+  "init image: the LPIPS init loss (init_scale) is off: LPIPS-VGG (torchvision's VGG16 and LPIPS's linear weights) is not loaded, so the init image only sets the starting point (q_sample at the first step)";
 
-/** The notice to show for these settings, if any. */
-export const initLossNotice = (s: GenerationSettings): string | undefined => (s.initImage && s.initScale !== 0 ? INIT_LOSS_NOTICE : undefined);
+/** Whether a job with these settings runs the init image's LPIPS term (spec §7 step 7) on models that have it. */
+export const initLossRuns = (s: GenerationSettings, models: { readonly initLoss?: boolean }): boolean => Boolean(s.initImage && s.initScale !== 0 && models.initLoss);
+
+/** The notice to show for these settings on these models, if any. */
+export const initLossNotice = (s: GenerationSettings, models: { readonly initLoss?: boolean }): string | undefined =>
+  s.initImage && s.initScale !== 0 && !models.initLoss ? INIT_LOSS_NOTICE : undefined;
 
 function positiveInteger(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new SettingsError(`${name} must be a positive integer, got ${v}`);

@@ -1,13 +1,17 @@
 import type { StepLosses } from '../pipeline';
 
-/** The loss terms the plot draws, per step: CLIP's (summed over prompts, as the total sums them) and the three regularisers. */
-export const LOSS_SERIES = ['clip', 'tv', 'range', 'saturation'] as const;
+/**
+ * The loss terms the plot draws, per step: CLIP's (summed over prompts, as the total sums them), the
+ * three regularisers, and the init image's LPIPS when the job runs it.
+ */
+export const LOSS_SERIES = ['clip', 'tv', 'range', 'saturation', 'init'] as const;
 export type LossSeries = (typeof LOSS_SERIES)[number];
 
-/** One step's terms, as a job's history keeps them. */
-export type LossPoint = Readonly<Record<LossSeries, number>>;
+/** One step's terms, as a job's history keeps them ('init' only when the term runs). */
+export type LossPoint = Readonly<Record<Exclude<LossSeries, 'init'>, number> & { init?: number }>;
 
-export const lossPoint = (l: StepLosses): LossPoint => ({ clip: l.clip.reduce((a, b) => a + b, 0), tv: l.tv, range: l.range, saturation: l.saturation });
+export const lossPoint = (l: StepLosses): LossPoint =>
+  ({ clip: l.clip.reduce((a, b) => a + b, 0), tv: l.tv, range: l.range, saturation: l.saturation, ...(l.init !== undefined && { init: l.init }) });
 
 export interface SeriesPath {
   readonly series: LossSeries;
@@ -25,8 +29,8 @@ export interface SeriesPath {
  */
 export function lossPlotPaths(history: readonly LossPoint[], totalSteps: number, width: number, height: number): SeriesPath[] {
   const x = (i: number) => (totalSteps <= 1 ? 0 : (i / (totalSteps - 1)) * width);
-  return LOSS_SERIES.map((series) => {
-    const values = history.map((p) => p[series]);
+  return LOSS_SERIES.filter((series) => history.every((p) => p[series] !== undefined)).map((series) => {
+    const values = history.map((p) => p[series]!);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
     const flat = !(hi > lo);
     const y = (v: number) => (flat ? height : height - ((v - lo) / (hi - lo)) * height);

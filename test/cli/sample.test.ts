@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { run, usage } from '../../src/cli/commands/sample';
-import { decodePng } from '../../src/png/index';
+import { decodePng, encodePng } from '../../src/png/index';
 import { describeWithFixtures, fixturePath } from '../fixtures';
 
 const MODELS = [
@@ -58,5 +58,32 @@ describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, 
     expect(usage).toMatch(/init_image works/);
     expect(usage).toMatch(/batch_size is honoured/);
     expect(usage).toMatch(/ddim150 is refused/);
+  }, 180_000);
+
+  it('runs the init image\'s LPIPS term with --lpips_vgg/--lpips_lin (fixture VGG16 and linear weights), and says it is off without them', async () => {
+    const init = join(dir, 'init.png');
+    const data = new Uint8Array(40 * 40 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) % 256));
+    await writeFile(init, encodePng({ width: 40, height: 40, data }));
+    const LPIPS = ['--lpips_vgg', fixturePath('lpips', 'vgg16_small_legacy.pth'), '--lpips_lin', fixturePath('lpips', 'lin_small_legacy.pth')];
+    const common = ['a lighthouse', ...MODELS.slice(0, 8), ...FAST, '--keep_sessions', '--init_image', init, '--cache_dir', join(dir, 'cache')];
+    const image = async (out: string) => decodePng(new Uint8Array(await readFile(join(out, (await readdir(out)).find((n) => n.startsWith('image0_'))!)))).data;
+
+    logs.length = 0;
+    expect(await run([...common, ...LPIPS, '--output_dir', join(dir, 'init')])).toBe(0);
+    const steps = logs.filter((l) => / step \d+\/3 /.test(l));
+    expect(steps).toHaveLength(3);
+    for (const line of steps) expect(Number(/ init (\d+\.\d+) /.exec(line)?.[1])).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.includes('LPIPS init loss'))).toEqual([]);
+
+    logs.length = 0;
+    expect(await run([...common, ...LPIPS, '--init_scale', '0', '--output_dir', join(dir, 'scale0')])).toBe(0);
+    expect(logs.filter((l) => / init \d/.test(l))).toEqual([]);
+    expect(await image(join(dir, 'init'))).not.toEqual(await image(join(dir, 'scale0')));
+
+    logs.length = 0;
+    expect(await run([...common, '--output_dir', join(dir, 'nolpips')])).toBe(0);
+    expect(logs).toContainEqual(expect.stringMatching(/^note: init image: the LPIPS init loss \(init_scale\) is off: LPIPS-VGG .* is not loaded/));
+    expect(await image(join(dir, 'nolpips'))).toEqual(await image(join(dir, 'scale0')));
+    await expect(run([...common, LPIPS[0]!, LPIPS[1]!])).rejects.toThrow(/--lpips_vgg and --lpips_lin go together/);
   }, 180_000);
 });

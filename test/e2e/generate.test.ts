@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../src/png';
+import { SETTINGS_KEYWORD } from '../../src/ui/png-metadata';
 import { SEED_DEFAULTS } from '../../src/ui/settings';
 import { urlWithSettings } from '../../src/ui/url-settings';
 import { openStudio, type Studio } from './browser';
@@ -85,16 +86,28 @@ describe('the studio on wasm with the demo pack', () => {
     expect(decodePng((await download(page, /^Download PNG/)).bytes).text.parameters).toMatch(/^after the cancel\n/);
   });
 
-  it('takes a dragged-in init image, previews it and says init scale is off', async () => {
+  it("takes a dragged-in init image and pulls towards it with the demo pack's LPIPS at the init scale set", async () => {
     const { page } = studio;
     const data = new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) % 256));
     await dropFile(page, '[role="group"][aria-label="Init image"]', { name: 'init.png', type: 'image/png', bytes: encodePng({ width: 32, height: 32, data }) });
     await page.getByRole('img', { name: 'Init image: init.png' }).waitFor();
-    expect(await page.getByText(/Init scale needs LPIPS, off for now/).count()).toBe(1);
-    await fillJob(page, { prompt: 'from an init image', seed: 9, upscale: 'off' });
-    await page.getByRole('button', { name: 'Generate' }).click();
-    expect(await waitForJob(page)).toBe('Done');
-    expect(await page.locator('.progress .notice').allTextContents()).toContainEqual(expect.stringMatching(/LPIPS init loss/));
+    expect(await page.locator('#init-scale-note').textContent()).toMatch(/^Init scale: how strongly LPIPS-VGG pulls the painting towards the init image/);
+    const job = async (initScale: number) => {
+      await fillJob(page, { prompt: 'from an init image', seed: 9, upscale: 'off' });
+      await page.getByLabel('Init scale').fill(String(initScale));
+      await page.getByRole('button', { name: 'Generate' }).click();
+      expect(await waitForJob(page)).toBe('Done');
+      return download(page, /^Download PNG/);
+    };
+    const off = await job(0);
+    expect(await page.locator('.loss-plot polyline[data-series="init"]').count()).toBe(0);
+    const pulled = await job(500);
+    expect(await page.locator('.progress .notice').allTextContents()).not.toContainEqual(expect.stringMatching(/LPIPS init loss/));
+    expect(await page.locator('.loss-plot polyline[data-series="init"]').count()).toBe(1);
+    expect(Number(/init \(LPIPS\) (\S+)/.exec((await page.locator('.loss-plot figcaption').textContent())!)?.[1])).toBeGreaterThan(0);
+    expect(JSON.parse(decodePng(pulled.bytes).text[SETTINGS_KEYWORD]!)).toMatchObject({ settings: { initScale: 500 } });
+    // The term moves the painting: the same seed without it gives another image.
+    expect(decodePng(pulled.bytes).data).not.toEqual(decodePng(off.bytes).data);
     await page.getByRole('button', { name: 'Remove init image' }).click();
   });
 

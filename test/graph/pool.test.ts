@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { adaptiveAvgPool2d, adaptivePoolMatrix, avgPool2d, Graph, separableResample, upsampleNearest } from '../../src/graph';
+import { adaptiveAvgPool2d, adaptivePoolMatrix, avgPool2d, grad, Graph, maxPool2d, separableResample, upsampleNearest } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
 import { expectGradMatches, gradcheck } from '../helpers/gradcheck';
 import { maxAbsDiff, runGraph, wasmRuntime } from '../helpers/ort';
-import { adaptiveAvgPoolRef, avgPoolRef } from '../helpers/nn-reference';
+import { adaptiveAvgPoolRef, avgPoolRef, maxPoolRef } from '../helpers/nn-reference';
 import { ramp } from '../helpers/reference';
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -47,6 +47,45 @@ describe('avgPool2d', () => {
     expect(() => avgPool2d(x, 2, 2, 2)).toThrowError(/AveragePool: kernel 2, stride 2, padding 2 do not fit \[1, 1, 4, 4\]/);
     expect(() => avgPool2d(x, 5)).toThrowError(/AveragePool: kernel 5/);
     expect(() => avgPool2d(g.input('v', 'float32', [4, 4]), 2)).toThrowError(/AveragePool: needs \[N, C, H, W\], got \[4, 4\]/);
+  });
+});
+
+describe('maxPool2d', () => {
+  /** Distinct values in a scrambled order, at least 0.05 apart: no ties, so finite differences see one maximum per window. */
+  const scrambled = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.05 - 1);
+
+  for (const shape of [[2, 3, 6, 4], [1, 2, 7, 5]] as const) {
+    it(`matches a loop over windows, odd trailing rows and columns dropped: [${shape.join(', ')}]`, async () => {
+      const g = new Graph('maxpool');
+      g.output(maxPool2d(g.input('x', 'float32', shape), 2), 'y');
+      const x = scrambled(size(shape));
+      const out = await runGraph(g, { x: hostTensor('float32', shape, x) });
+      expect(out.y!.shape).toEqual([shape[0], shape[1], Math.floor(shape[2] / 2), Math.floor(shape[3] / 2)]);
+      expect([...out.y!.data]).toEqual([...maxPoolRef(x, shape[0] * shape[1], shape[2], shape[3], 2).values]);
+    });
+
+    it(`gradient matches finite differences: [${shape.join(', ')}]`, async () => {
+      const r = await gradcheck(wasmRuntime(), { inputs: [{ shape, data: scrambled(size(shape)) }], build: ([x]) => maxPool2d(x!, 2), dtype: 'float32' }, { directions: 4, coordinates: 12, eps: 1e-3 });
+      expectGradMatches(r, { rtol: 1e-3, atol: 1e-3 });
+      expect(r.opsOffWebGpu).toEqual([]);
+    });
+  }
+
+  it("routes each window's cotangent to its first maximum only (torch's ties), and a NaN cotangent stays in its window", async () => {
+    const g = new Graph('maxpool-ties');
+    const x = g.input('x', 'float32', [1, 1, 3, 4]);
+    const dy = g.input('dy', 'float32', [1, 1, 1, 2]);
+    const [dx] = grad([maxPool2d(x, 2)], [x], [dy]);
+    g.output(dx!, 'dx');
+    // Window 0 is all zeros (ReLU output); window 1 has its maximum 2 twice, at scan positions 1 and 2. Row 2 is dropped.
+    const values = Float32Array.of(0, 0, 1, 2, 0, 0, 2, -1, 9, 9, 9, 9);
+    const out = await runGraph(g, { x: hostTensor('float32', [1, 1, 3, 4], values), dy: hostTensor('float32', [1, 1, 1, 2], Float32Array.of(Number.NaN, 5)) });
+    expect([...out.dx!.data]).toEqual([Number.NaN, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('refuses a kernel larger than the input', () => {
+    const g = new Graph('bad');
+    expect(() => maxPool2d(g.input('x', 'float32', [1, 1, 1, 4]), 2)).toThrowError(/MaxPool: kernel 2 does not fit \[1, 1, 1, 4\]/);
   });
 });
 

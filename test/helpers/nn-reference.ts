@@ -117,6 +117,27 @@ export function avgPoolRef(x: Num, planes: number, h: number, w: number, k: numb
   return out;
 }
 
+/** torch max_pool2d(k) (stride k, floor) on planes [planes, h, w]: the value and the first index of each window's maximum. */
+export function maxPoolRef(x: Num, planes: number, h: number, w: number, k: number): { values: Float64Array; argmax: Int32Array } {
+  const [oh, ow] = [Math.floor(h / k), Math.floor(w / k)];
+  const values = new Float64Array(planes * oh * ow);
+  const argmax = new Int32Array(planes * oh * ow);
+  for (let p = 0; p < planes; p++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let di = 0; di < k; di++)
+          for (let dj = 0; dj < k; dj++) {
+            const index = (p * h + i * k + di) * w + j * k + dj;
+            if (x[index]! > best) [best, at] = [x[index]!, index];
+          }
+        values[(p * oh + i) * ow + j] = best;
+        argmax[(p * oh + i) * ow + j] = at;
+      }
+  return { values, argmax };
+}
+
 /** torch adaptive_avg_pool2d on planes [planes, h, w], windows floor(i·in/out) … ceil((i+1)·in/out). */
 export function adaptiveAvgPoolRef(x: Num, planes: number, h: number, w: number, oh: number, ow: number): Float64Array {
   const out = new Float64Array(planes * oh * ow);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoPack, type DemoPack } from '../../src/models/demo/index';
-import { defaultSettings, generate, loadModels, prepareJob, type GenerationEvent, type GenerationSettings, type LoadedModels, type LoadModelsOptions } from '../../src/pipeline/index';
+import { defaultSettings, generate, INIT_LOSS_NOTICE, loadModels, prepareJob, type GenerationEvent, type GenerationSettings, type LoadedModels, type LoadModelsOptions } from '../../src/pipeline/index';
 import { wasmRuntime } from '../helpers/ort';
 
 /** 3 DDIM steps, 4 cutouts run as 2 sub-batches of 2: seconds on wasm. */
@@ -62,17 +62,32 @@ describe('generate with the demo pack', () => {
     });
   }, 120_000);
 
-  it('upscales with SwinIR when asked, reports tiles, honours batch_size and says the init loss is off', async () => {
+  it("upscales with SwinIR when asked, reports tiles, honours batch_size and runs the init image's LPIPS term (a notice says it is off without LPIPS)", async () => {
+    const init = { width: 80, height: 64, data: new Uint8ClampedArray(80 * 64 * 4).fill(200) };
+    const settings = { ...FAST, sampling: 'ddim5', skipTimesteps: 3, initImage: init };
     await withModels({}, async (models) => {
       const events: GenerationEvent[] = [];
-      const init = { width: 80, height: 64, data: new Uint8ClampedArray(80 * 64 * 4).fill(200) };
-      const images = await generate({ ...FAST, sampling: 'ddim5', skipTimesteps: 3, batchSize: 2, upscale: 'M', initImage: init }, models, { onProgress: (e) => events.push(e) });
+      const images = await generate({ ...settings, batchSize: 2, upscale: 'M' }, models, { onProgress: (e) => events.push(e) });
       expect(images.map((i) => [i.sample, i.batchIndex])).toEqual([[0, 0], [0, 1]]);
       expect(images[0]!.sr!.image.height).toBe(256);
       expect(images[0]!.rgba).not.toEqual(images[1]!.rgba);
       expect(events.filter((e) => e.type === 'upscale').length).toBeGreaterThanOrEqual(2);
-      expect(events[0]).toMatchObject({ type: 'notice' });
+      expect(events.filter((e) => e.type === 'notice')).toEqual([]);
+      const steps = events.filter((e) => e.type === 'step');
+      expect(steps.length).toBe(4);
+      for (const step of steps) expect(step.losses!.init).toBeGreaterThan(0);
     });
+    const { lpips, ...withoutLpips } = pack;
+    expect(lpips).toBeDefined();
+    const models = loadModels(wasmRuntime(), withoutLpips);
+    try {
+      const events: GenerationEvent[] = [];
+      await generate(settings, models, { onProgress: (e) => events.push(e) });
+      expect(events[0]).toEqual({ type: 'notice', message: INIT_LOSS_NOTICE });
+      expect(events.filter((e) => e.type === 'step' && e.losses?.init !== undefined)).toEqual([]);
+    } finally {
+      await models.dispose();
+    }
   }, 120_000);
 
   it('runs DDPM (a plain step count) and image prompts (cutn targets each, weights / |Σw|)', async () => {

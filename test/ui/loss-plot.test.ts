@@ -21,4 +21,12 @@ describe('loss plot', () => {
     const more = lossPlotPaths([...history, point([0.6], 15, 1)], 5, 100, 50);
     expect(more.map((p) => p.points.split(' ').length)).toEqual([4, 4, 4, 4]);
   });
+
+  it("adds the init image's LPIPS line only for a job that runs the term", () => {
+    const withInit = [1, 0.5].map((init, i) => lossPoint({ clip: [1 - i], tv: 2, range: 0, saturation: 0, init, gradRms: 1 }));
+    expect(withInit[0]).toEqual({ clip: 1, tv: 2, range: 0, saturation: 0, init: 1 });
+    const paths = lossPlotPaths(withInit, 2, 100, 50);
+    expect(paths.map((p) => p.series)).toEqual(['clip', 'tv', 'range', 'saturation', 'init']);
+    expect(paths[4]).toEqual({ series: 'init', points: '0.0,0.0 100.0,50.0', latest: 0.5, flat: false });
+  });
 });

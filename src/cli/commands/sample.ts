@@ -13,7 +13,8 @@ export const summary = "CLIP-guided diffusion as clip-diffusion-art's sample.py 
 export const usage = `npm run cli -- sample [prompts…] [options]   (prompts are 'text:weight'; weights are normalised by |Σw|)
 models (sample.py reads --checkpoint and --model_config; CLIP and its vocabulary are files here, not downloads):
   --checkpoint F.pt --model_config F.yaml --clip_checkpoint F (OpenAI .pt or HF safetensors) --clip_vocab bpe_simple_vocab_16e6.txt.gz
-  --clip_model ${'ViT-B/16'} (checked against the file) --sr_model_path F.pth [--large_sr]   |   --demo (built-in tiny random models;
+  --clip_model ${'ViT-B/16'} (checked against the file) --sr_model_path F.pth [--large_sr]
+  --lpips_vgg vgg16-397923af.pth --lpips_lin vgg.pth (torchvision's VGG16 and LPIPS's weights/v0.1/vgg.pth: the init image's LPIPS term)   |   --demo (built-in tiny random models;
   with --demo any --sr_model_path value turns on the demo's tiny SwinIR)
 sampling: --sampling ddim50 (${SAMPLING_CHOICES.join(', ')}) --diffusion_steps 1000 --skip_timesteps 5 --clip_denoised --eta 0 --seed 47
 guidance: --cutn 30 --cutn_batches 4 --skip_augs --loss_fn spherical|cos_spherical --clip_guidance_scale 5000 --tv_scale 100 --range_scale 150
@@ -23,7 +24,8 @@ engine: ${BACKEND_USAGE}
   --cache_dir .cache/graphs (converted graphs, keyed by checkpoint sha256 + options) --max_cutouts_per_run 10
   --keep_sessions (keep all graphs loaded; native always does; on wasm by default one session at a time, as the art UNet and ViT-B/16 overflow one wasm heap)
 Where this departs from sample.py:
-  --init_image works (upstream crashes): Lanczos cover-resize, centre crop, q_sample start; the LPIPS init loss is OFF until LPIPS-VGG lands.
+  --init_image works (upstream crashes): Lanczos cover-resize, centre crop, q_sample start, and init_scale · LPIPS-VGG(x_in, init) in the
+  guidance when --lpips_vgg/--lpips_lin are given (upstream loads both by itself; without them the term is off and a note says so).
   --batch_size is honoured (upstream ignores it): images are sampled one after another, each with its own noise and its own gradient clamp.
   ddim150 is refused with a clear error (no integer stride gives 150 of 1000 steps; upstream raises ValueError).
   Images are PNG files (no URLs); prompt weights may be fractional; a colon not followed by a number is part of the prompt.
@@ -56,7 +58,8 @@ function reporter(a: SampleArgs, pending: Promise<unknown>[]) {
     else if (e.type === 'upscale') console.log(`sample ${e.sample}.${e.batchIndex}: SwinIR tile ${e.tile}/${e.tiles}`);
     else {
       const eta = ((e.elapsedMs / e.doneSteps) * (e.totalSteps - e.doneSteps)) / 1000;
-      const losses = e.losses ? ` clip ${e.losses.clip.map((l) => l.toFixed(4)).join('/')} tv ${e.losses.tv.toFixed(2)} |g| ${e.losses.gradRms.toExponential(2)}` : '';
+      const init = e.losses?.init !== undefined ? ` init ${e.losses.init.toFixed(4)}` : '';
+      const losses = e.losses ? ` clip ${e.losses.clip.map((l) => l.toFixed(4)).join('/')} tv ${e.losses.tv.toFixed(2)}${init} |g| ${e.losses.gradRms.toExponential(2)}` : '';
       console.log(`sample ${e.sample}.${e.batchIndex} step ${e.step + 1}/${e.steps} t=${e.timestep}${losses} ${(e.stepMs / 1000).toFixed(2)} s/step, ETA ${eta.toFixed(0)} s`);
       if (a.saveSteps && e.preview) {
         const dir = join(a.outputDir, `sample${e.sample}_output${e.batchIndex}_steps`);

@@ -1,10 +1,12 @@
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import { formatShape, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
-import { apply } from './apply';
+import { apply, scalar } from './apply';
+import { add, cast, equal, greater, mul, sub, where } from './elementwise';
 import { matmul, transposeLast } from './linalg';
+import { pad } from './pad';
 import { reduceSum } from './reduce';
-import { reshape } from './shape';
+import { concat, reshape, slice, split, transpose } from './shape';
 
 /** A float constant of x's dtype (float64 stays float64, anything else is float32). */
 function floatConstant(x: Tensor, shape: readonly number[], values: ArrayLike<number>): Tensor {
@@ -47,6 +49,40 @@ defineVjp('AveragePool', ({ node, inputs: [x], dOutputs: [dy] }) => {
   const attributes = { kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [p, p, p, p] }, output_padding: { ints: [extra(h, oh), extra(w, ow)] } };
   const dx = apply('ConvTranspose', [reshape(dy!, [n * c, 1, oh, ow]), weight], [n * c, 1, h, w], attributes);
   return [reshape(dx, x!.shape)];
+});
+
+/**
+ * torch's MaxPool2d(k) (stride k, no padding, floor: VGG's 2×2 pools): trailing rows and columns
+ * that fill no window are dropped.
+ */
+export function maxPool2d(x: Tensor, kernel: number): Tensor {
+  const [n, c, h, w] = spatial('MaxPool', x);
+  const [oh, ow] = [Math.floor(h / kernel), Math.floor(w / kernel)];
+  if (!Number.isInteger(kernel) || kernel < 1 || oh < 1 || ow < 1) throw new ShapeError(`MaxPool: kernel ${kernel} does not fit ${formatShape(x.shape)}`);
+  return apply('MaxPool', [x], [n, c, oh, ow], { kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [kernel, kernel] } });
+}
+
+/**
+ * The cotangent goes to the first maximum of each window in scan order, as torch's does (ties get
+ * it once, not once each). Windows become the last axis; a running "seen" marks the first hit.
+ * `where`, not a product, places it, so a NaN cotangent stays in its own window.
+ */
+defineVjp('MaxPool', ({ node, inputs: [x], outputs: [y], dOutputs: [dy] }) => {
+  const k = (node.attributes.kernel_shape as { ints: number[] }).ints[0]!;
+  const [n, c, h, w] = x!.shape as [number, number, number, number];
+  const [oh, ow] = y!.shape.slice(2) as [number, number];
+  const covered = oh * k === h && ow * k === w ? x! : slice(x!, [2, 3], [0, 0], [oh * k, ow * k]);
+  const windows = reshape(transpose(reshape(covered, [n, c, oh, k, ow, k]), [0, 1, 2, 4, 3, 5]), [n, c, oh, ow, k * k]);
+  const hits = split(cast(equal(windows, reshape(y!, [n, c, oh, ow, 1])), x!.dtype), 4, k * k);
+  let seen = scalar(x!, 0);
+  const firsts = hits.map((hit) => {
+    const first = mul(hit, sub(scalar(hit, 1), seen));
+    seen = add(seen, first);
+    return first;
+  });
+  const routed = where(greater(concat(firsts, 4), scalar(x!, 0)), reshape(dy!, [n, c, oh, ow, 1]), scalar(dy!, 0));
+  const dx = reshape(transpose(reshape(routed, [n, c, oh, ow, k, k]), [0, 1, 2, 4, 3, 5]), [n, c, oh * k, ow * k]);
+  return [covered === x! ? dx : pad(dx, [0, 0, 0, 0], [0, 0, h - oh * k, w - ow * k])];
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { ClipArchitecture, ClipTokenizer, LoadedClip } from '../clip/index';
 import { createClipTokenizer } from '../clip/index';
+import { convIndices, lpipsParameterShapes, type LpipsConfig, type LpipsModel } from '../lpips/index';
 import type { SwinIRConfig, SwinIRModel } from '../swinir/index';
 import { expectedShapes } from '../swinir/index';
 import { resolveConfig, unetParameterShapes, type UnetConfig } from '../unet/index';
@@ -31,6 +32,18 @@ const DEMO_SWINIR: SwinIRConfig = {
   inChans: 3, embedDim: 24, depths: [2, 2], numHeads: [2, 2], windowSize: 8, mlpHidden: 48, shifted: [[false, true], [false, true]], resiConnection: '1conv', numFeat: 16, upscale: 4,
 };
 
+/** LPIPS-VGG in miniature: VGG16's layout at widths 4 … 8, so the demo runs the init image's term. */
+const DEMO_LPIPS_WIDTHS = [4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8];
+const DEMO_LPIPS: LpipsConfig = { convWidths: new Map(convIndices().map((index, i) => [index, DEMO_LPIPS_WIDTHS[i]!])), tapWidths: [4, 8, 8, 8, 8] };
+
+/** Seeded like the others; the linear weights non-negative, as LPIPS's trained ones are, so the term pulls towards the init image. */
+function demoLpips(): LpipsModel {
+  const shapes = lpipsParameterShapes(DEMO_LPIPS);
+  const arrays = seededArrays([...shapes.trunk, ...shapes.lin], 4);
+  for (const name of shapes.lin.keys()) arrays.get(name)!.data.forEach((v, i, data) => (data[i] = Math.abs(v)));
+  return { config: DEMO_LPIPS, weights: new ArrayWeights(arrays, 'demo LPIPS') };
+}
+
 const BLOCK: readonly [string, (w: number) => number[]][] = [
   ['attn.in_proj_weight', (w) => [3 * w, w]], ['attn.in_proj_bias', (w) => [3 * w]], ['attn.out_proj.weight', (w) => [w, w]], ['attn.out_proj.bias', (w) => [w]],
   ['ln_1.weight', (w) => [w]], ['ln_1.bias', (w) => [w]], ['mlp.c_fc.weight', (w) => [4 * w, w]], ['mlp.c_fc.bias', (w) => [4 * w]],
@@ -57,11 +70,12 @@ export interface DemoPack {
   readonly tokenizer: ClipTokenizer;
   /** Only the M variant: the demo has no L model. */
   readonly swinir: { readonly M: SwinIRModel };
+  readonly lpips: LpipsModel;
 }
 
 /**
  * The built-in demo models (pure, deterministic, about a second): a 64-px UNet, a tiny ViT CLIP
- * with a synthetic vocabulary and a tiny SwinIR, all with seeded random weights. The result plugs
+ * with a synthetic vocabulary, a tiny SwinIR and a tiny LPIPS-VGG, all with seeded random weights. The result plugs
  * into the pipeline's ModelSources as it is.
  */
 export function buildDemoPack(): DemoPack {
@@ -69,7 +83,7 @@ export function buildDemoPack(): DemoPack {
   const unet = new ArrayWeights(seededArrays(unetParameterShapes(config), 1), 'demo UNet');
   const clip: LoadedClip = { architecture: DEMO_CLIP, weights: seededArrays(clipShapes(DEMO_CLIP), 2) };
   const swinir: SwinIRModel = { config: DEMO_SWINIR, weights: new ArrayWeights(seededArrays(expectedShapes(DEMO_SWINIR), 3), 'demo SwinIR') };
-  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir } };
+  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: demoLpips() };
 }
 
 /** Settings that keep the demo to seconds on wasm (fewer steps and cutouts than sample.py's defaults). */

@@ -5,6 +5,7 @@ import { guidanceFac, guidanceInput, type GuidanceScales } from '../../sampling/
 import type { Rng } from '../../sampling/rng';
 import type { Schedule } from '../../sampling/schedule';
 import { hostTensor } from '../../runtime';
+import { LPIPS_TERM } from '../lpips/index';
 import { drawCutouts, type CutoutGeometry } from './cutout-params';
 import { cutoutFeeds, scaleFeeds } from './guidance-feeds';
 import { perspectiveCoefficients } from './perspective';
@@ -35,6 +36,16 @@ export interface CondFnSetup {
   readonly subBatch?: number;
   /** Checked between graph runs, so a cancel lands inside a step. */
   readonly signal?: CancelSignal;
+  /** The init image's LPIPS term (spec §7 step 7), when there is an init image and init_scale ≠ 0. */
+  readonly init?: InitTerm;
+}
+
+export interface InitTerm {
+  /** [1,3,H,W] in [−1, 1]. */
+  readonly image: HostTensor;
+  readonly scale: number;
+  /** buildLpipsTermGraph's session. */
+  readonly run: RunGraph;
 }
 
 export interface GuidanceTerms {
@@ -44,11 +55,24 @@ export interface GuidanceTerms {
   readonly tvLoss: number;
   readonly rangeLoss: number;
   readonly satLoss: number;
-  /** d(total)/d(x_in): the CLIP part averaged over cutn batches plus TV and saturation. */
+  /** Σ LPIPS(x_in, init), unscaled; undefined without the init term. */
+  readonly initLoss: number | undefined;
+  /** d(total)/d(x_in): the CLIP part averaged over cutn batches plus TV, saturation and the init term. */
   readonly xInGrad: Float32Array;
 }
 
 const first = (t: HostTensor | undefined): number => Number((t!.data as Float32Array)[0]);
+
+const addInto = (sum: Float32Array, g: Float32Array): void => {
+  for (let i = 0; i < g.length; i++) sum[i] = Math.fround(sum[i]! + g[i]!);
+};
+
+/** The init term's loss, its gradient added into `xInGrad`. */
+async function initTerm(init: InitTerm, xIn: HostTensor, xInGrad: Float32Array): Promise<number> {
+  const out = await init.run({ [LPIPS_TERM.xIn]: xIn, [LPIPS_TERM.init]: init.image, [LPIPS_TERM.scale]: hostTensor('float32', [1, 1, 1, 1], Float32Array.of(init.scale)) });
+  addInto(xInGrad, out[LPIPS_TERM.grad]!.data as Float32Array);
+  return first(out[LPIPS_TERM.loss]);
+}
 
 /** Runs one cutn batch's parameters as sub-batches; adds their clip gradients into `xInGrad`, returns the batch's loss and the last run. */
 async function cutnBatch(setup: CondFnSetup, guidance: RunGraph, common: Record<string, HostTensor>, xInGrad: Float32Array): Promise<{ loss: number; last: Record<string, HostTensor> }> {
@@ -62,14 +86,13 @@ async function cutnBatch(setup: CondFnSetup, guidance: RunGraph, common: Record<
   for (let start = 0; start < cutn; start += k) {
     throwIfAborted(setup.signal, 'guidance');
     last = await guidance({ ...common, ...scales, ...cutoutFeeds(params.slice(start, start + k), { ...setup.geometry, cutn: k }) });
-    const g = last.grad_clip!.data as Float32Array;
-    for (let i = 0; i < g.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + g[i]!);
+    addInto(xInGrad, last.grad_clip!.data as Float32Array);
     loss += k === cutn ? first(last.clip_loss) : Math.fround((first(last.clip_loss) * k) / cutn);
   }
   return { loss: Math.fround(loss), last };
 }
 
-/** cond_fn steps 3–9 (spec §7): x_in, cutn batches of fresh cutouts through the guidance graph, the other terms. */
+/** cond_fn steps 3–9 (spec §7): x_in, cutn batches of fresh cutouts through the guidance graph, the other terms, the init term. */
 export async function guidanceTerms(setup: CondFnSetup, guidance: RunGraph, x: Float32Array, predXstart: Float32Array, index: number): Promise<GuidanceTerms> {
   const xIn = guidanceInput(predXstart, x, guidanceFac(setup.schedule, index));
   const shape = [1, 3, setup.geometry.height, setup.geometry.width];
@@ -82,9 +105,10 @@ export async function guidanceTerms(setup: CondFnSetup, guidance: RunGraph, x: F
     clipLosses.push(batch.loss);
     last = batch.last;
   }
-  const other = last.grad_other!.data as Float32Array;
-  for (let i = 0; i < other.length; i++) xInGrad[i] = Math.fround(xInGrad[i]! + other[i]!);
-  return { xIn, clipLosses, tvLoss: first(last.tv_loss), rangeLoss: first(last.range_loss), satLoss: first(last.sat_loss), xInGrad };
+  addInto(xInGrad, last.grad_other!.data as Float32Array);
+  throwIfAborted(setup.signal, 'guidance');
+  const initLoss = setup.init ? await initTerm(setup.init, common.x_in, xInGrad) : undefined;
+  return { xIn, clipLosses, tvLoss: first(last.tv_loss), rangeLoss: first(last.range_loss), satLoss: first(last.sat_loss), initLoss, xInGrad };
 }
 
 export interface CondFnResult extends GuidanceTerms {

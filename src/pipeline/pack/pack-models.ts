@@ -87,6 +87,8 @@ function graphBytes(pack: PackSources, unet: UnetJson, clip: ClipJson): (graph: 
       case 'guidance': return pack.clip.file(clip.guidanceGraph.path);
       case 'clip_image': return pack.clip.file(clip.image!.path);
       case 'image_prompt': return serialize(optimize(buildPromptCutoutGraph(clip.architecture.imageResolution, { image: { height: graph.height, width: graph.width }, cutn: graph.cutn, augment: graph.augment })));
+      // A pack has no LPIPS (initLoss is unset), so a job never asks for it.
+      case 'lpips': throw new SettingsError('a pack holds no LPIPS-VGG: the init loss is off with packs');
     }
   };
 }

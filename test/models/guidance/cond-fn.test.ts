@@ -1,5 +1,8 @@
 import { beforeAll, expect, it } from 'vitest';
-import { optimize, serialize } from '../../../src/graph';
+import { readFileSync } from 'node:fs';
+import { memorySource } from '../../../src/checkpoint';
+import { grad, Graph, optimize, serialize } from '../../../src/graph';
+import { buildLpipsTermGraph, loadLpips, lpips } from '../../../src/models/lpips';
 import { loadClip, type LoadedClip } from '../../../src/models/clip/state-dict';
 import { clipCondFn, type CondFnSetup } from '../../../src/models/guidance/cond-fn';
 import { buildGuidanceGraph } from '../../../src/models/guidance/guidance-graph';
@@ -9,7 +12,7 @@ import { coefficientsAt } from '../../../src/sampling/coefficients';
 import { applyScaleMultiplier, guidanceFac } from '../../../src/sampling/guidance-input';
 import { createRng } from '../../../src/sampling/rng';
 import { createSchedule, modelTimestep } from '../../../src/sampling/schedule';
-import { describeWithFixtures } from '../../fixtures';
+import { describeWithFixtures, fixturePath } from '../../fixtures';
 import { wasmRuntime } from '../../helpers/ort';
 import { fixtureUnet } from '../unet/fixtures';
 import { readReferences, relativeError, withFixture, type RefTensor } from '../clip/reference';
@@ -66,5 +69,43 @@ describeWithFixtures('cond_fn through the UNet at 32×32 (guidance group, condfn
       ['x_in_grad', r.xInGrad], ['grad_unclamped', r.gradUnclamped], ['grad_magnitude', [r.magnitude]], ['grad', r.grad],
     ];
     for (const [name, actual] of checks) expect(relativeError(actual, at(name)), name).toBeLessThan(TOL);
+  });
+
+  it('the init term adds d(init_scale · LPIPS(x_in, init))/dx_in to x_in_grad and reports LPIPS (fixture VGG16 and linear weights)', async () => {
+    const index = 44;
+    const x = v(`condfn.t${index}.x`);
+    const { predXstart } = await unetAt(x, index, new Float32Array(x.length));
+    const file = (name: string) => memorySource(new Uint8Array(readFileSync(fixturePath('lpips', name))));
+    const model = await loadLpips(file('vgg16_small_legacy.pth'), file('lin_small_legacy.pth'));
+    const runtime = wasmRuntime();
+    const term = await runtime.createSession(serialize(optimize(buildLpipsTermGraph(model, { height: 32, width: 32 }))));
+    const initImage = hostTensor('float32', SHAPE, createRng(3).fillNormal(new Float32Array(3 * 32 * 32)).map((n) => Math.max(-1, Math.min(1, 0.4 * n))));
+    const setup = (init: boolean, others = 1): CondFnSetup => ({
+      schedule, geometry: { height: 32, width: 32, cutSize: 224, cutn: 8 }, cutnBatches: 1, skipAugs: true,
+      scales: applyScaleMultiplier({ clipGuidanceScale: 5000 * others, tvScale: 100 * others, rangeScale: 150 * others, saturationScale: 10 * others, initScale: 1000 }, 50),
+      targets: { embeds: hostTensor('float32', [2, 32], v('target_embeds')), weights: hostTensor('float32', [2], v('weights')) },
+      rng: createRng(1), clampGrad: true, ...(init && { init: { image: initImage, scale: 1000, run: (feeds) => term.run(feeds) } }),
+    });
+    const condFn = (s: CondFnSetup) => clipCondFn(s, (feeds) => guidance.run(feeds), async (cot) => (await unetAt(x, index, cot)).gradX, x, predXstart, index);
+    const alone = await condFn(setup(true, 0));
+    // The other terms scaled down to the init term's size, so that its share of the sum shows.
+    const without = await condFn(setup(false, 1e-3));
+    const withInit = await condFn(setup(true, 1e-3));
+    expect(without.initLoss).toBeUndefined();
+
+    // The same term from LPIPS and grad written out here, at the x_in cond_fn used.
+    const g = new Graph('lpips-reference');
+    const xIn = g.input('x', 'float32', SHAPE);
+    const { total } = lpips(model, xIn, g.input('init', 'float32', SHAPE));
+    g.output(total, 'lpips');
+    g.output(grad([total], [xIn], [g.constant('float32', [1, 1, 1, 1], Float32Array.of(1000))])[0]!, 'grad');
+    const reference = await (await runtime.createSession(serialize(optimize(g)))).run({ x: hostTensor('float32', SHAPE, withInit.xIn), init: initImage });
+    const referenceGrad = reference.grad!.data as Float32Array;
+    expect(withInit.initLoss).toBeGreaterThan(0);
+    expect(withInit.initLoss).toBeCloseTo((reference.lpips!.data as Float32Array)[0]!, 6);
+    // With every other scale 0, x_in_grad is the term itself; with them, the term is added to theirs.
+    expect(relativeError(alone.xInGrad, referenceGrad)).toBeLessThan(TOL);
+    expect(relativeError(withInit.xInGrad, without.xInGrad.map((w, i) => Math.fround(w + referenceGrad[i]!)))).toBeLessThan(1e-5);
+    expect(relativeError(withInit.gradUnclamped, without.gradUnclamped)).toBeGreaterThan(1e-3);
   });
 });

@@ -9,6 +9,8 @@ export function InitImage() {
   const init = useStudio((s) => s.initImage);
   const skip = useStudio((s) => s.settings.skipTimesteps);
   const initScale = useStudio((s) => s.settings.initScale);
+  // The demo pack brings a tiny LPIPS-VGG; cached checkpoints and packs do not yet.
+  const lpips = useStudio((s) => s.modelChoice.source === 'demo');
   return (
     <fieldset className="init-image">
       <legend>Init image</legend>
@@ -18,7 +20,11 @@ export function InitImage() {
       {init && <button type="button" onClick={() => void setInitImage(undefined)}>Remove init image</button>}
       <NumberField label="Skip steps" integer min={0} value={skip} onChange={(skipTimesteps) => updateSettings({ skipTimesteps })} />
       <NumberField label="Init scale" value={initScale} onChange={(v) => updateSettings({ initScale: v })} />
-      <p className="hint" id="init-scale-note">Init scale needs LPIPS, off for now: {INIT_LOSS_NOTICE}.</p>
+      <p className="hint" id="init-scale-note">
+        {lpips
+          ? 'Init scale: how strongly LPIPS-VGG pulls the painting towards the init image at every step (the seed uses 1000; 0 turns it off).'
+          : `Init scale is off with these models: ${INIT_LOSS_NOTICE}.`}
+      </p>
     </fieldset>
   );
 }

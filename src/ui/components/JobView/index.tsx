@@ -11,7 +11,8 @@ function Losses({ p }: { readonly p: JobProgress }) {
   const clip = p.losses.clip.map((l) => l.toFixed(4)).join(', ');
   return (
     <p className="losses" aria-label="Loss terms">
-      CLIP {clip} · TV {p.losses.tv.toFixed(4)} · range {p.losses.range.toFixed(4)} · saturation {p.losses.saturation.toFixed(4)} · gradient RMS {p.losses.gradRms.toExponential(2)}
+      CLIP {clip} · TV {p.losses.tv.toFixed(4)} · range {p.losses.range.toFixed(4)} · saturation {p.losses.saturation.toFixed(4)}
+      {p.losses.init !== undefined && ` · init (LPIPS) ${p.losses.init.toFixed(4)}`} · gradient RMS {p.losses.gradRms.toExponential(2)}
     </p>
   );
 }
