@@ -1,3 +1,4 @@
+import type { ImageRegion } from '../src/models/swinir';
 import type { GenerationSettings, StepLosses } from '../src/pipeline';
 import type { Backend } from '../src/runtime';
 
@@ -38,7 +39,7 @@ export type JobEvent =
       readonly doneSteps: number; readonly totalSteps: number; readonly timestep: number; readonly elapsedMs: number;
       readonly losses?: StepLosses; readonly preview?: Pixels;
     }
-  | { readonly type: 'upscale'; readonly sample: number; readonly batchIndex: number; readonly tile: number; readonly tiles: number; readonly elapsedMs: number };
+  | { readonly type: 'upscale'; readonly sample: number; readonly batchIndex: number; readonly tile: number; readonly tiles: number; readonly region: ImageRegion; readonly elapsedMs: number };
 
 export interface JobImage extends Pixels {
   readonly sample: number;

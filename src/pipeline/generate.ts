@@ -1,6 +1,6 @@
 import { SettingsError, throwIfAborted, type CancelSignal } from '../errors';
 import { unitChwToRgba } from '../image/unit-chw';
-import { planarImage, type PlanarImage } from '../models/swinir/index';
+import { planarImage, type PlanarImage, type UpscaleProgress } from '../models/swinir/index';
 import { finalImage, gradRms } from '../sampling/index';
 import { prepareJob, sampleImage, type Job } from './job';
 import type { LoadedModels } from './models';
@@ -20,11 +20,11 @@ export function render(unit: Float32Array, size: number): RenderedImage {
   return { image: planarImage(3, size, size, unit), rgba: unitChwToRgba(unit, size, size) };
 }
 
-async function upscale(models: LoadedModels, s: GenerationSettings, image: PlanarImage, report: (tile: number, tiles: number) => void, signal?: CancelSignal): Promise<RenderedImage | undefined> {
+async function upscale(models: LoadedModels, s: GenerationSettings, image: PlanarImage, report: (p: UpscaleProgress) => void, signal?: CancelSignal): Promise<RenderedImage | undefined> {
   if (s.upscale === 'off') return undefined;
   const upscaler = models.upscalers[s.upscale];
   if (!upscaler) throw new SettingsError(`upscale '${s.upscale}' needs the SwinIR-${s.upscale} model, which is not loaded`);
-  const sr = await upscaler.predict(image, { onProgress: (p) => report(p.tile, p.tiles), ...(signal && { signal }) });
+  const sr = await upscaler.predict(image, { onProgress: report, ...(signal && { signal }) });
   return { image: sr, rgba: unitChwToRgba(sr.data, sr.height, sr.width) };
 }
 
@@ -51,7 +51,7 @@ async function oneImage(job: Job, models: LoadedModels, at: { sample: number; ba
     },
   });
   const rendered = render(finalImage(result.predXstart), size);
-  const sr = await upscale(models, job.settings, rendered.image, (tile, tiles) => o.onProgress?.({ type: 'upscale', ...at, tile, tiles, elapsedMs: performance.now() - clock.start }), o.signal);
+  const sr = await upscale(models, job.settings, rendered.image, (p) => o.onProgress?.({ type: 'upscale', ...at, ...p, elapsedMs: performance.now() - clock.start }), o.signal);
   return { ...at, ...rendered, ...(sr && { sr }) };
 }
 

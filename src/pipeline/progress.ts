@@ -1,3 +1,4 @@
+import type { UpscaleProgress } from '../models/swinir/index';
 import type { PlanarImage } from '../models/swinir/index';
 
 /** A rendered image: planar RGB in [0, 1] and its 8-bit RGBA (×255 truncated, as to_pil_image, spec §9). */
@@ -39,10 +40,8 @@ export interface StepProgress extends JobPosition {
   readonly preview?: RenderedImage;
 }
 
-export interface UpscaleProgressEvent extends JobPosition {
+export interface UpscaleProgressEvent extends JobPosition, UpscaleProgress {
   readonly type: 'upscale';
-  readonly tile: number;
-  readonly tiles: number;
   readonly elapsedMs: number;
 }
 

@@ -33,7 +33,9 @@ export const randomSeed = (): number => crypto.getRandomValues(new Uint32Array(1
 function onEvent(id: string, e: JobEvent): void {
   if (e.type === 'loading') return updateJob(id, () => ({ message: e.message }));
   if (e.type === 'notice') return updateJob(id, (j) => ({ notices: [...(j.notices ?? []), e.message] }));
-  if (e.type === 'upscale') return updateJob(id, (j) => (j.progress ? { progress: { ...j.progress, upscale: { tile: e.tile, tiles: e.tiles } } } : {}));
+  if (e.type === 'upscale') {
+    return updateJob(id, (j) => (j.progress ? { progress: { ...j.progress, upscale: { tile: e.tile, tiles: e.tiles, done: [...(j.progress.upscale?.done ?? []), e.region] } } } : {}));
+  }
   const progress: JobProgress = { doneSteps: e.doneSteps, totalSteps: e.totalSteps, step: e.step, steps: e.steps, timestep: e.timestep, elapsedMs: e.elapsedMs, losses: e.losses };
   const losses = e.losses;
   updateJob(id, (j) => ({ progress, ...(e.preview ? { preview: e.preview } : {}), ...(losses ? { lossHistory: [...(j.lossHistory ?? []), lossPoint(losses)] } : {}) }));

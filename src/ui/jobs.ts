@@ -1,3 +1,4 @@
+import type { ImageRegion } from '../models/swinir';
 import type { StepLosses } from '../pipeline';
 import type { LossPoint } from './loss-plot';
 import type { Backend } from '../runtime';
@@ -24,7 +25,8 @@ export interface JobProgress {
   readonly timestep: number;
   readonly elapsedMs: number;
   readonly losses?: StepLosses | undefined;
-  readonly upscale?: { readonly tile: number; readonly tiles: number } | undefined;
+  /** SwinIR's pass: tiles done of all, and the parts of the image they cover. */
+  readonly upscale?: { readonly tile: number; readonly tiles: number; readonly done: readonly ImageRegion[] } | undefined;
 }
 
 export interface JobState {

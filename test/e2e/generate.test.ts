@@ -49,8 +49,10 @@ describe('the studio on wasm with the demo pack', () => {
     await fillJob(page, { prompt, seed: 42 });
     const preview = page.waitForSelector('canvas[aria-label^="Preview at step"]', { timeout: 180_000 });
     const tiles = page.waitForSelector('progress[aria-label="Upscale progress"]', { timeout: 180_000 });
+    // While SwinIR runs, the last preview is veiled where its tiles are not done.
+    const veil = page.waitForSelector('svg[aria-label^="Upscaling ×4"]', { state: 'attached', timeout: 180_000 });
     await page.getByLabel('Prompt', { exact: true }).press('Control+Enter');
-    await Promise.all([preview, tiles]);
+    await Promise.all([preview, tiles, veil]);
     expect(await waitForJob(page)).toBe('Done');
     const progress = page.getByRole('progressbar', { name: 'Generation progress' });
     expect(await progress.getAttribute('max')).toBe('6');

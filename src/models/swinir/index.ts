@@ -4,5 +4,5 @@ export { relativePositionIndex, shiftMask, windowGrid, type WindowGrid } from '.
 export { expectedShapes, loadSwinIR, type SwinIRModel } from './load';
 export { clampUnit, crop, mirrorPad, paddedSize, planarImage, type PlanarImage } from './planar';
 export { blendWeights, planAxis, type AxisPlan, type TileOptions } from './tiles';
-export { createSwinIRUpscaler, type PrebuiltSwinIR, type SwinIRNetwork, type SwinIRUpscaler, type TileGraphStats, type UpscaleOptions, type UpscaleProgress } from './upscale';
+export { createSwinIRUpscaler, type PrebuiltSwinIR, type SwinIRNetwork, type ImageRegion, type SwinIRUpscaler, type TileGraphStats, type UpscaleOptions, type UpscaleProgress } from './upscale';
 export { convertSwinIR, SWINIR_CONVERT_USAGE } from './convert';

@@ -7,10 +7,20 @@ import type { SwinIRModel } from './load';
 import { clampUnit, crop, mirrorPad, paddedSize, planarImage, type PlanarImage } from './planar';
 import { type AxisPlan, blendWeights, planAxis, type TileOptions } from './tiles';
 
+/** A part of the input image, in its pixels. */
+export interface ImageRegion {
+  readonly top: number;
+  readonly left: number;
+  readonly height: number;
+  readonly width: number;
+}
+
 export interface UpscaleProgress {
   /** Tiles done so far, 1-based after each tile. */
   readonly tile: number;
   readonly tiles: number;
+  /** The part of the input image the finished tile covers (its padding left out). */
+  readonly region: ImageRegion;
 }
 
 export interface UpscaleOptions {
@@ -168,7 +178,8 @@ export function createSwinIRUpscaler(runtime: Runtime, network: SwinIRNetwork): 
         const out = await session.run({ x: hostTensor('float32', [1, 3, rows.size, cols.size], tile.data) });
         const weights = [blendWeights(rows, top, overlap, scale), blendWeights(cols, left, overlap, scale)] as const;
         accumulate(acc, canvas, out.y!.data as Float32Array, { top: top * scale, left: left * scale }, ...weights);
-        options.onProgress?.({ tile: ++done, tiles });
+        const region = { top, left, height: Math.min(rows.size, image.height - top), width: Math.min(cols.size, image.width - left) };
+        options.onProgress?.({ tile: ++done, tiles, region });
       }
     }
     return crop(normalise(acc, canvas.height, canvas.width), 0, 0, image.height * scale, image.width * scale);

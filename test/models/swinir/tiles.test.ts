@@ -45,7 +45,15 @@ describeWithFixtures('SwinIR tiled path (fixture model M)', () => {
   it('64×64 tiles with overlap 32 equal the whole image within 1e-3, with progress per tile', async () => {
     const events: UpscaleProgress[] = [];
     const tiled = await (await upscaler).predict(image, { tiling: { tile: 64, overlap: 32 }, onProgress: (p) => events.push(p) });
-    expect(events).toEqual([1, 2, 3, 4].map((tile) => ({ tile, tiles: 4 })));
+    expect(events.map(({ tile, tiles }) => ({ tile, tiles }))).toEqual([1, 2, 3, 4].map((tile) => ({ tile, tiles: 4 })));
+    // Each tile names the part of the input it covers, inside the image (not its padding); together they cover it all.
+    const covered = new Uint8Array(image.height * image.width);
+    for (const { region: r } of events) {
+      expect(r.top >= 0 && r.left >= 0 && r.top + r.height <= image.height && r.left + r.width <= image.width, JSON.stringify(r)).toBe(true);
+      for (let y = r.top; y < r.top + r.height; y++) covered.fill(1, y * image.width + r.left, y * image.width + r.left + r.width);
+    }
+    expect(covered.every((c) => c === 1)).toBe(true);
+    expect(new Set(events.map((e) => JSON.stringify(e.region))).size).toBe(4);
     expect(maxAbsDiff(tiled.data, (await whole).data)).toBeLessThan(1e-3);
   });
 

@@ -1,3 +1,5 @@
+import { useId } from 'react';
+import type { Pixels } from '../../../../workers/job-types';
 import { etaSeconds, type JobProgress, type JobState } from '../../jobs';
 import { useStudio } from '../../store';
 import { LossPlot } from '../LossPlot';
@@ -34,6 +36,32 @@ function StepProgress({ job }: { readonly job: JobState }) {
   );
 }
 
+/** The latest preview; while SwinIR runs, veiled where its tiles are not done yet (overlapping tiles each lift their part). */
+function Preview({ job, preview }: { readonly job: JobState; readonly preview: Pixels }) {
+  const mask = `veil-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
+  const scale = 256 / preview.width;
+  const canvas = <PixelCanvas pixels={preview} label={`Preview at step ${job.progress?.doneSteps ?? 0}`} scale={scale} />;
+  const upscale = job.progress?.upscale;
+  // From the last step on, the preview is the image SwinIR is enlarging.
+  const upscaling = job.settings.upscale !== 'off' && (upscale !== undefined || job.progress?.doneSteps === job.progress?.totalSteps);
+  if (!upscaling) return canvas;
+  const label = upscale ? `Upscaling ×4: tile ${upscale.tile} of ${upscale.tiles}` : 'Upscaling ×4 with SwinIR…';
+  const { width, height } = preview;
+  return (
+    <div className="upscaling" style={{ width: width * scale }}>
+      {canvas}
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
+        <mask id={mask}>
+          <rect width={width} height={height} fill="white" />
+          {upscale?.done.map((r, i) => <rect key={i} x={r.left} y={r.top} width={r.width} height={r.height} fill="black" />)}
+        </mask>
+        <rect className="veil" width={width} height={height} mask={`url(#${mask})`} />
+      </svg>
+      <span className="upscaling-label">{label}</span>
+    </div>
+  );
+}
+
 /** The shown job: progress, ETA, loss terms, the latest preview, then its images. */
 export function JobView() {
   const job = useStudio((s) => s.jobs.find((j) => j.id === s.shownJob));
@@ -47,7 +75,7 @@ export function JobView() {
       {job?.message && <p className="notice">{job.message}</p>}
       {job?.notices?.map((n) => <p key={n} className="notice">{n}</p>)}
       {job?.error && <p role="alert">{job.error}</p>}
-      {job?.preview && job.status === 'running' && <PixelCanvas pixels={job.preview} label={`Preview at step ${job.progress?.doneSteps ?? 0}`} scale={256 / job.preview.width} />}
+      {job?.preview && job.status === 'running' && <Preview job={job} preview={job.preview} />}
       {job && <Result job={job} />}
     </section>
   );

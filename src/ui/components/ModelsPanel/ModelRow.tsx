@@ -3,7 +3,7 @@ import { cancelDownload, deleteModel, downloadModel, importModelFile } from '../
 import { isUnreachable } from '../../models-state';
 import { useStudio } from '../../store';
 import { FileDrop } from '../FileDrop';
-import { hostOf, progressText, statusText } from './format';
+import { hostOf, progressText, sizeText, statusText } from './format';
 
 /** Where a file can come from, in the order the downloader tries them. */
 function SourceList({ file }: { readonly file: ModelFile }) {
@@ -17,24 +17,28 @@ function SourceList({ file }: { readonly file: ModelFile }) {
           {s.container && `, ${s.container}`}
           {s.keys && ` (${s.keys} names)`}
           {s.size !== undefined && `, ${s.size.toLocaleString('en')} bytes`}
-          {s.sha256 && <span className="sha"> sha256 {s.sha256}</span>}
+          {s.sha256 && <> <code className="sha" title="SHA-256 the download is verified against">sha256 {s.sha256}</code></>}
         </li>
       ))}
     </ol>
   );
 }
 
+/** The files, sizes, digests and sources, folded away: most people need the summary line only. */
 function FileList({ model }: { readonly model: ModelEntry }) {
   return (
-    <ul className="files">
-      {model.files.map((f) => (
-        <li key={f.url}>
-          <code>{f.name}</code> {f.size !== undefined && `${f.size.toLocaleString('en')} bytes`}
-          {f.sha256 && <span className="sha"> sha256 {f.sha256}</span>}
-          <SourceList file={f} />
-        </li>
-      ))}
-    </ul>
+    <details className="files">
+      <summary>{sizeText(model)}: files and sources</summary>
+      <ul>
+        {model.files.map((f) => (
+          <li key={f.url}>
+            <code>{f.name}</code> {f.size !== undefined && `${f.size.toLocaleString('en')} bytes`}
+            {f.sha256 && <code className="sha" title="SHA-256 the download is verified against">sha256 {f.sha256}</code>}
+            <SourceList file={f} />
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 

@@ -1,4 +1,5 @@
-import { formatBytes, waitingText, type ModelStatus } from '../../../cache';
+import { formatBytes, waitingText, type ModelEntry, type ModelStatus } from '../../../cache';
+import { downloadSize } from '../../first-run';
 import type { ModelProgress } from '../../../../workers/model-service';
 
 const PHASES = { rehashing: 'Checking the stored part', downloading: 'Downloading', verifying: 'Verifying', done: 'Converting' } as const;
@@ -19,6 +20,14 @@ export function progressText(p: ModelProgress): string {
   const from = p.source !== undefined ? ` from ${hostOf(p.source)}` : '';
   const skipped = p.skipped?.length ? ` (passed over: ${p.skipped.map((s) => `${hostOf(s.url)}: ${s.reason}`).join('; ')})` : '';
   return `${PHASES[p.phase]} ${p.fileName}${from}: ${formatBytes(p.bytesDone)}${of}${pct}${speed}${eta}${skipped}`;
+}
+
+/** "2 files, 2.21 GB"; "3 files, 352 MB and 1 of unpublished size": what a model weighs (its first sources' sizes), before its file list. */
+export function sizeText(model: ModelEntry): string {
+  const { bytes, unknownFiles } = downloadSize([model]);
+  const count = `${model.files.length} file${model.files.length === 1 ? '' : 's'}`;
+  if (unknownFiles === model.files.length) return `${count}, size not published`;
+  return `${count}, ${formatBytes(bytes)}${unknownFiles > 0 ? ` and ${unknownFiles} of unpublished size` : ''}`;
 }
 
 export function statusText(status: ModelStatus | undefined): string {
