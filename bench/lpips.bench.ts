@@ -48,9 +48,9 @@ async function timed(runtime: Runtime, graph: Graph, feeds: Record<string, HostT
   }
 }
 
-/** The guided step this machine last measured on the same backend (bench/results/sample-step*.json), if any. */
+/** The guided step this machine last measured on the same backend (bench/results/sample-step.json holds both), if any. */
 function guidedStepS(backend: string): number | undefined {
-  const file = join(import.meta.dirname, 'results', backend === 'wasm' ? 'sample-step-wasm.json' : 'sample-step.json');
+  const file = join(import.meta.dirname, 'results', 'sample-step.json');
   if (!existsSync(file)) return undefined;
   const figures = (JSON.parse(readFileSync(file, 'utf8')) as { figures: Record<string, { value: number }> }).figures;
   return figures[`${backend}_step_s`]?.value;
