@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -15,15 +15,19 @@ import { defineConfig } from 'vitest/config';
 const ORT_FILES = { bundle: 'ort.webgpu.bundle.min.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
 const ortDist = (file: string) => fileURLToPath(new URL(`node_modules/onnxruntime-web/dist/${file}`, import.meta.url));
 
-function versionedName(file: string): string {
-  const digest = createHash('sha256').update(readFileSync(ortDist(file))).digest('hex').slice(0, 10);
+/** A file of onnxruntime-web's dist with its versioned name, read and hashed once, when a build or the dev server first needs it. */
+function versioned(file: string) {
+  const source = readFileSync(ortDist(file));
+  const digest = createHash('sha256').update(source).digest('hex').slice(0, 10);
   const dot = file.lastIndexOf('.');
-  return `ort/${file.slice(0, dot)}-${digest}${file.slice(dot)}`;
+  return { file, name: `ort/${file.slice(0, dot)}-${digest}${file.slice(dot)}`, source };
 }
 
 const ORT_MODULE = 'virtual:ort-files';
-const served = Object.values(ORT_FILES).map((file) => ({ file, name: versionedName(file) }));
-const nameOf = (file: string) => served.find((s) => s.file === file)!.name;
+let servedFiles: ReturnType<typeof versioned>[] | undefined;
+// Not at config load: vitest loads this file for every run and never serves these files.
+const served = () => (servedFiles ??= Object.values(ORT_FILES).map(versioned));
+const nameOf = (file: string) => served().find((s) => s.file === file)!.name;
 
 /** `virtual:ort-files`: the versioned names, for the engine worker (a worker bundle has its own plugins). */
 const ortNames = (): Plugin => ({
@@ -37,14 +41,14 @@ function serveOrt(): Plugin {
     name: 'serve-onnxruntime-web',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        const hit = served.find((s) => req.url === `/${s.name}`);
+        const hit = served().find((s) => req.url === `/${s.name}`);
         if (!hit) return next();
         res.setHeader('Content-Type', hit.file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
-        createReadStream(ortDist(hit.file)).pipe(res);
+        res.end(hit.source);
       });
     },
     generateBundle() {
-      for (const { file, name } of served) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(ortDist(file)) });
+      for (const { name, source } of served()) this.emitFile({ type: 'asset', fileName: name, source });
     },
   };
 }

@@ -55,11 +55,11 @@ export async function prepareJob(settings: GenerationSettings, models: LoadedMod
   };
 }
 
-/** The init term's image, scale and session (spec §7 step 7), when the job runs it. */
+/** The init term's image, scale and session (spec §7 step 7): prepareJob opened the session only if the job runs it. */
 function initTerm(job: Job): CondFnSetup['init'] {
   const { initImage, sessions, shape, settings } = job;
   const lpips = sessions.lpips;
-  if (!initImage || !lpips || settings.initScale === 0) return undefined;
+  if (!initImage || !lpips) return undefined;
   return { image: hostTensor('float32', shape, initImage), scale: settings.initScale, run: (feeds) => lpips.run(feeds) };
 }
 

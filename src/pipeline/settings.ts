@@ -87,12 +87,15 @@ export const defaultSettings: GenerationSettings = {
 export const INIT_LOSS_NOTICE =
   "init image: the LPIPS init loss (init_scale) is off: LPIPS-VGG (torchvision's VGG16 and LPIPS's linear weights) is not loaded, so the init image only sets the starting point (q_sample at the first step)";
 
-/** Whether a job with these settings runs the init image's LPIPS term (spec §7 step 7) on models that have it. */
-export const initLossRuns = (s: GenerationSettings, models: { readonly initLoss?: boolean }): boolean => Boolean(s.initImage && s.initScale !== 0 && models.initLoss);
+/** The settings ask for the init image's LPIPS term (spec §7 step 7): an init image and init_scale ≠ 0. */
+const wantsInitLoss = (s: GenerationSettings): boolean => Boolean(s.initImage && s.initScale !== 0);
+
+/** Whether a job with these settings runs the term on these models. */
+export const initLossRuns = (s: GenerationSettings, models: { readonly initLoss?: boolean }): boolean => wantsInitLoss(s) && Boolean(models.initLoss);
 
 /** The notice to show for these settings on these models, if any. */
 export const initLossNotice = (s: GenerationSettings, models: { readonly initLoss?: boolean }): string | undefined =>
-  s.initImage && s.initScale !== 0 && !models.initLoss ? INIT_LOSS_NOTICE : undefined;
+  wantsInitLoss(s) && !models.initLoss ? INIT_LOSS_NOTICE : undefined;
 
 function positiveInteger(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new SettingsError(`${name} must be a positive integer, got ${v}`);

@@ -7,7 +7,7 @@ const RECHECK_MS = 15_000;
 const probeUrl = () => `${import.meta.env.BASE_URL}manifest.webmanifest?connection-check=${Date.now()}`;
 
 let recheck: ReturnType<typeof setInterval> | undefined;
-const comeBack: (() => void)[] = [];
+let onBack: (() => void) | undefined;
 
 /**
  * Whether the page can reach its server: `navigator.onLine` false settles it; true only means a
@@ -20,15 +20,15 @@ export async function checkConnection(): Promise<boolean> {
   if (online && recheck !== undefined) {
     clearInterval(recheck);
     recheck = undefined;
-    for (const listener of comeBack) listener();
+    onBack?.();
   }
   if (!online) recheck ??= setInterval(() => void checkConnection(), RECHECK_MS);
   return online;
 }
 
 /** Follows the network from now on; `onBack` runs each time the page reaches its server again after being offline. */
-export function watchConnection(onBack: () => void): void {
-  comeBack.push(onBack);
+export function watchConnection(back: () => void): void {
+  onBack = back;
   addEventListener('online', () => void checkConnection());
   addEventListener('offline', () => void checkConnection());
   void checkConnection();

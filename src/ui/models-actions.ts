@@ -1,5 +1,5 @@
 import { proxy } from 'comlink';
-import { offlineError, requestPersistence, type ModelEntry, type ModelKind } from '../cache';
+import { findModel, offlineError, requestPersistence, type ModelEntry, type ModelKind } from '../cache';
 import { checkConnection } from './connection';
 import type { ModelProgress } from '../../workers/model-service';
 import { engine } from './engine';
@@ -65,7 +65,7 @@ const onProgress = proxy((p: ModelProgress) => updateModels((m) => ({ progress: 
 export const downloadModel = (id: string): Promise<void> =>
   withModel(id, async () => {
     const { app, models } = studio.getState();
-    if (!app.online) throw offlineError(models.manifest?.models.find((m) => m.id === id)?.label ?? id, models.statuses[id]?.bytesDone ?? 0);
+    if (!app.online) throw offlineError((models.manifest && findModel(models.manifest, id)?.label) ?? id, models.statuses[id]?.bytesDone ?? 0);
     await (await engine().models()).downloadModel(id, onProgress).catch(async (err: unknown) => {
       await checkConnection();
       throw err;

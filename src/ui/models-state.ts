@@ -1,4 +1,4 @@
-import type { ModelManifest, ModelStatus, StorageStatus } from '../cache';
+import type { ModelEntry, ModelManifest, ModelStatus, StorageStatus } from '../cache';
 import type { ModelProgress } from '../../workers/model-service';
 
 /** The models panel's slice of the store. */
@@ -27,3 +27,7 @@ export const EMPTY_MODELS: ModelsState = { statuses: {}, progress: {}, fileBytes
 
 /** A download that failed because the browser may not fetch the URL: the panel offers the drop zone. */
 export const isUnreachable = (message: string | undefined): boolean => Boolean(message?.includes('cannot be fetched from the browser'));
+
+/** The manifest's models whose every file is in the cache and verified. */
+export const verifiedModels = (manifest: ModelManifest | undefined, statuses: Readonly<Record<string, ModelStatus>>): ModelEntry[] =>
+  (manifest?.models ?? []).filter((m) => statuses[m.id]?.state === 'verified');

@@ -1,8 +1,9 @@
 import type { ModelManifest, ModelStatus } from '../cache';
+import { verifiedModels } from './models-state';
 
-/** The models a page can still generate with offline: every one whose files are all in the cache. */
+/** The models a page can still generate with offline, by label: every one whose files are all in the cache. */
 export const usableOffline = (manifest: ModelManifest | undefined, statuses: Readonly<Record<string, ModelStatus>>): string[] =>
-  (manifest?.models ?? []).filter((m) => statuses[m.id]?.state === 'verified').map((m) => m.label);
+  verifiedModels(manifest, statuses).map((m) => m.label);
 
 /** The offline banner's words: what still works and what waits for the network. */
 export function offlineMessage(cached: readonly string[]): string {

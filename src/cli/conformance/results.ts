@@ -1,8 +1,8 @@
 import type { CheckResult, Uninterpreted } from './types';
 
-/** max |a - b| and that divided by max |b| (the reference), over equal-length arrays. */
-export function compareArrays(actual: ArrayLike<number>, reference: ArrayLike<number>): { maxAbs: number; maxRel: number } {
-  if (actual.length !== reference.length) return { maxAbs: Infinity, maxRel: Infinity };
+/** max |a - b|, max |b| (the reference) and their ratio, over equal-length arrays. */
+export function compareArrays(actual: ArrayLike<number>, reference: ArrayLike<number>): { maxAbs: number; maxRel: number; maxRef: number } {
+  if (actual.length !== reference.length) return { maxAbs: Infinity, maxRel: Infinity, maxRef: NaN };
   let maxAbs = 0;
   let maxRef = 0;
   for (let i = 0; i < actual.length; i++) {
@@ -11,7 +11,7 @@ export function compareArrays(actual: ArrayLike<number>, reference: ArrayLike<nu
     maxAbs = Number.isNaN(d) ? Infinity : Math.max(maxAbs, d);
     maxRef = Math.max(maxRef, Math.abs(reference[i]!));
   }
-  return { maxAbs, maxRel: maxAbs === 0 ? 0 : maxAbs / (maxRef || 1) };
+  return { maxAbs, maxRel: maxAbs === 0 ? 0 : maxAbs / (maxRef || 1), maxRef };
 }
 
 /** A check whose error is a count or a difference that must be exactly 0 (checkpoint contents). */

@@ -1,6 +1,7 @@
 import type { ModelEntry, ModelKind } from '../../../cache';
 import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
 import type { CachedChoice } from '../../../../workers/job-types';
+import { verifiedModels } from '../../models-state';
 import { studio, useStudio } from '../../store';
 
 type Slot = 'diffusion' | 'clip' | 'swinirM' | 'swinirL';
@@ -15,7 +16,7 @@ const SLOTS: readonly { readonly slot: Slot; readonly kind: ModelKind; readonly 
 const useVerified = (): ModelEntry[] => {
   const manifest = useStudio((s) => s.models.manifest);
   const statuses = useStudio((s) => s.models.statuses);
-  return (manifest?.models ?? []).filter((m) => statuses[m.id]?.state === 'verified');
+  return verifiedModels(manifest, statuses);
 };
 
 /**
