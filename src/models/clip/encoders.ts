@@ -1,4 +1,4 @@
-import { add, causalMask, concat, conv2d, expand, gather, matmul, reshape, slice, transpose, type Tensor } from '../../graph';
+import { add, causalMask, concat, conv2d, expand, gather, matmul, reshape, transpose, type Tensor } from '../../graph';
 import type { ClipArchitecture } from './architecture';
 import type { Param } from './params';
 import { clipLayerNorm, transformerTower } from './transformer';
@@ -40,7 +40,7 @@ export function encodeImage(image: Tensor, p: Param, a: ClipArchitecture): Image
   const cls = expand(reshape(p('visual.class_embedding', [w]), [1, 1, w]), [n, 1, w]);
   const tokens = add(concat([cls, sequence], 1), p('visual.positional_embedding', [grid * grid + 1, w]));
   const lnPre = clipLayerNorm(tokens, p, 'visual.ln_pre', w, a);
-  const h = transformerTower(lnPre, p, 'visual.transformer.', { width: w, heads: a.visionHeads, layers: a.visionLayers }, a);
-  const lnPost = clipLayerNorm(reshape(slice(h, [1], [0], [1]), [n, w]), p, 'visual.ln_post', w, a);
+  const classToken = transformerTower(lnPre, p, 'visual.transformer.', { width: w, heads: a.visionHeads, layers: a.visionLayers, outputRows: 1 }, a);
+  const lnPost = clipLayerNorm(reshape(classToken, [n, w]), p, 'visual.ln_post', w, a);
   return { lnPre, lnPost, out: matmul(lnPost, p('visual.proj', [w, a.embedDim])) };
 }

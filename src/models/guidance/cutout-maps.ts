@@ -91,10 +91,15 @@ export function affineSources(c: CutoutParams, g: CutoutGeometry): Int32Array {
   return out;
 }
 
-type Taps = [index: number, weight: number][];
+/** One pixel's taps: source index and weight; scratch reused for every pixel (no per-pixel arrays: ~1.5M pixels per sub-batch of 10). */
+interface Taps {
+  count: number;
+  readonly at: Int32Array;
+  readonly weight: Float64Array;
+}
 
-/** RandomPerspective's bilinear read at output (i, j): in-bounds taps weighted, then times the mask (their weight sum). */
-function perspectiveTaps(i: number, j: number, c: readonly number[], h: number, w: number): Taps {
+/** RandomPerspective's bilinear read at output (i, j) into `taps`: the in-bounds corners in (y0, x0), (y0, x0+1), (y0+1, x0), (y0+1, x0+1) order, weighted, then times the mask (their weight sum). */
+function perspectiveTaps(i: number, j: number, c: readonly number[], h: number, w: number, taps: Taps): void {
   const x = j + 0.5;
   const y = i + 0.5;
   const d = c[6]! * x + c[7]! * y + 1;
@@ -104,14 +109,17 @@ function perspectiveTaps(i: number, j: number, c: readonly number[], h: number, 
   const y0 = Math.floor(iy);
   const fx = ix - x0;
   const fy = iy - y0;
-  const taps: Taps = [];
-  for (const [ty, wy] of [[y0, 1 - fy], [y0 + 1, fy]] as const) {
-    for (const [tx, wx] of [[x0, 1 - fx], [x0 + 1, fx]] as const) {
-      if (ty >= 0 && ty < h && tx >= 0 && tx < w) taps.push([ty * w + tx, wy * wx]);
-    }
+  let mask = 0;
+  taps.count = 0;
+  for (let k = 0; k < 4; k++) {
+    const [ty, tx] = [y0 + (k >> 1), x0 + (k & 1)];
+    if (ty < 0 || ty >= h || tx < 0 || tx >= w) continue;
+    const v = (k >> 1 ? fy : 1 - fy) * (k & 1 ? fx : 1 - fx);
+    taps.at[taps.count] = ty * w + tx;
+    taps.weight[taps.count++] = v;
+    mask += v;
   }
-  const mask = taps.reduce((s, [, v]) => s + v, 0);
-  return taps.map(([at, v]) => [at, v * mask]);
+  for (let t = 0; t < taps.count; t++) taps.weight[t]! *= mask;
 }
 
 /** Fills the taps of one cutout's h × w pixels on its Hp × Wp canvas. */
@@ -120,16 +128,18 @@ function fillCutoutTaps(out: AugmentedFeeds, k: number, c: CutoutParams, g: Cuto
   const [hp, wp] = paddedSize(g);
   const plane = hp * wp;
   const { height: h, width: w } = c.crop;
+  const taps: Taps = { count: 1, at: new Int32Array(4), weight: Float64Array.of(1, 0, 0, 0) };
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
-      const taps: Taps = a.perspective ? perspectiveTaps(i, j, a.perspective, h, w) : [[i * w + j, 1]];
-      taps.forEach(([at, weight], t) => {
-        const src = source[at]!;
-        if (src < 0) return;
+      if (a.perspective) perspectiveTaps(i, j, a.perspective, h, w, taps);
+      else taps.at[0] = i * w + j;
+      for (let t = 0; t < taps.count; t++) {
+        const src = source[taps.at[t]!]!;
+        if (src < 0) continue;
         const slot = (k * 4 + t) * plane + i * wp + j;
         out.tapIndex[slot] = src;
-        out.tapWeight[slot] = weight;
-      });
+        out.tapWeight[slot] = taps.weight[t]!;
+      }
     }
   }
 }
