@@ -1,14 +1,15 @@
 import { openCheckpoint } from '../src/checkpoint';
 import { EngineError } from '../src/errors';
 import { createClipTokenizer, loadClip } from '../src/models/clip';
+import { loadLpips, type LpipsModel } from '../src/models/lpips';
 import { loadSwinIR, type SwinIRModel } from '../src/models/swinir';
 import { loadUnetWeights, parseModelConfigYaml, resolveConfig, unetPreset } from '../src/models/unet';
-import type { ModelSources } from '../src/pipeline';
+import type { GraphSpec, ModelSources } from '../src/pipeline';
 import { choiceIds, type CachedChoice } from './job-types';
 import { readWhole, type CachedModelFile, type ModelService } from './model-service';
 import type { Sources } from './model-sources';
 
-const required = async (service: ModelService, id: string, role: 'weights' | 'config', what: string) => {
+const required = async (service: ModelService, id: string, role: 'weights' | 'head' | 'config', what: string) => {
   const file = await service.file(id, role);
   if (!file) throw new EngineError(`${service.model(id).label}: ${what}`);
   return file;
@@ -41,6 +42,18 @@ async function swinirSource(service: ModelService, id: string | undefined, large
 }
 
 /**
+ * LPIPS-VGG from the cache, read when the init term first runs: VGG16's convolutions (all the cache
+ * keeps of torchvision's file) and LPIPS's linear layers. Its graph is keyed by VGG16's digest alone:
+ * the head file is pinned by the entry's SHA-256.
+ */
+async function lpipsSource(service: ModelService, id: string | undefined): Promise<{ load: () => Promise<LpipsModel>; graphSource: ReturnType<typeof digestOf> } | undefined> {
+  if (!id) return undefined;
+  const trunk = await required(service, id, 'weights', 'no VGG16 weights file');
+  const lin = await required(service, id, 'head', "no linear-weights file (LPIPS's vgg.pth)");
+  return { load: () => loadLpips(trunk.source, lin.source, { trunk: trunk.name, lin: lin.name }), graphSource: digestOf(trunk) };
+}
+
+/**
  * Models read from the cache's verified chunks (tensors by range, never a whole file in one
  * buffer). UNet graphs are cached under the UNet checkpoint's digest, CLIP ones under CLIP's.
  */
@@ -49,7 +62,9 @@ export async function cachedSources(service: ModelService, choice: CachedChoice)
   const clip = await clipSources(service, choice.clip);
   const [m, l] = [await swinirSource(service, choice.swinirM, false), await swinirSource(service, choice.swinirL, true)];
   const swinir = { ...(m ? { M: m } : {}), ...(l ? { L: l } : {}) };
-  const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clip: clip.clip, tokenizer: clip.tokenizer, swinir };
+  const lpips = await lpipsSource(service, choice.lpips);
+  const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clip: clip.clip, tokenizer: clip.tokenizer, swinir, ...(lpips ? { lpips: lpips.load } : {}) };
   const label = service.labelOf(choiceIds(choice));
-  return { sources, label, graphSource: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unet.graphSource : clip.graphSource) };
+  const graphSource = (spec: GraphSpec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unet.graphSource : spec.kind === 'lpips' && lpips ? lpips.graphSource : clip.graphSource);
+  return { sources, label, graphSource };
 }

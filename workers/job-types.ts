@@ -9,17 +9,22 @@ export interface Pixels {
   readonly rgba: Uint8ClampedArray;
 }
 
-/** Cached models by manifest id: a diffusion model, a CLIP, and optionally SwinIR M and L, all checkpoints or all converted (a pack's 'onnx' entries). */
+/**
+ * Cached models by manifest id: a diffusion model, a CLIP, and optionally SwinIR M and L, all
+ * checkpoints or all converted (a pack's 'onnx' entries); with checkpoints, optionally LPIPS-VGG
+ * for the init image's term.
+ */
 export interface CachedChoice {
   readonly source: 'cache';
   readonly diffusion: string;
   readonly clip: string;
   readonly swinirM?: string | undefined;
   readonly swinirL?: string | undefined;
+  readonly lpips?: string | undefined;
 }
 
 /** The chosen models' ids, in the order their labels are shown. */
-export const choiceIds = (c: CachedChoice): string[] => [c.diffusion, c.clip, c.swinirM, c.swinirL].filter((id): id is string => id !== undefined);
+export const choiceIds = (c: CachedChoice): string[] => [c.diffusion, c.clip, c.swinirM, c.swinirL, c.lpips].filter((id): id is string => id !== undefined);
 
 /** Where the models come from: the built-in demo pack, or models in the cache (checkpoints, or a pack's converted files). */
 export type ModelChoice = { readonly source: 'demo' } | CachedChoice;

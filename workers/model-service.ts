@@ -1,7 +1,7 @@
 import { blobSource, openCheckpoint, type ByteSource } from '../src/checkpoint';
 import {
   BUILTIN_MANIFEST, createModelCache, findModel, loadPack, storageStatus, withOwnFiles, waitingProgress, waitingText,
-  type DownloadProgress, type FileOperation, type FileRole, type ModelCache, type ModelEntry, type ModelManifest, type ModelStatus, type StorageStatus,
+  type DownloadProgress, type FileOperation, type FileRole, type ModelCache, type ModelEntry, type ModelKind, type ModelManifest, type ModelStatus, type StorageStatus,
 } from '../src/cache';
 import { EngineError, PackError } from '../src/errors';
 import { graphFiles, parseModelJson } from '../src/pipeline';
@@ -31,8 +31,8 @@ export interface CachedModelFile {
 /** A small cached file's bytes in one buffer (a config, a vocabulary, a pack's graph). */
 export const readWhole = (file: CachedModelFile): Promise<Uint8Array> => file.source.read(0, file.source.size);
 
-/** The model.json kind `cli convert` writes for each manifest kind. */
-const MODEL_JSON_KIND = { diffusion: 'unet', clip: 'clip', swinir: 'swinir' } as const;
+/** The model.json kind `cli convert` writes for each manifest kind (LPIPS comes only as checkpoints). */
+const MODEL_JSON_KIND: Partial<Record<ModelKind, 'unet' | 'clip' | 'swinir'>> = { diffusion: 'unet', clip: 'clip', swinir: 'swinir' };
 
 export interface ServiceOptions {
   /** Chunk records' size; the e2e tests use a small one so a cut-off download resumes mid-file. */
@@ -77,18 +77,18 @@ export function createModelService(options: ServiceOptions = {}) {
     return found;
   };
 
-  /** The file a model is checked by: a checkpoint's weights, a converted model's model.json. */
-  const mainFile = (entry: ModelEntry) => entry.files.find((f) => f.role === (entry.format === 'onnx' ? 'model-json' : 'weights'));
+  /** The files a model is checked by: a checkpoint's weights (and head), a converted model's model.json. */
+  const checkedFiles = (entry: ModelEntry) => entry.files.filter((f) => (entry.format === 'onnx' ? f.role === 'model-json' : f.role === 'weights' || f.role === 'head'));
 
   /** A checkpoint opens with the safe reader; a converted model's model.json is of its kind and lists the graphs the pipeline runs. */
   const check = async (entry: ModelEntry, url: string): Promise<void> => {
     const source = await cache.open(url);
-    if (entry.format === 'checkpoint') await openCheckpoint(source);
-    else {
-      const names = entry.files.map((f) => f.name);
-      const missing = graphFiles(parseModelJson(await source.read(0, source.size), MODEL_JSON_KIND[entry.kind], entry.label)).filter((name) => !names.includes(name));
-      if (missing.length > 0) throw new PackError(`${entry.label}: model.json names ${missing.join(', ')}, which the pack does not list for this model`);
-    }
+    if (entry.format === 'checkpoint') return void (await openCheckpoint(source));
+    const kind = MODEL_JSON_KIND[entry.kind];
+    if (!kind) throw new PackError(`${entry.label}: a pack cannot carry a converted ${entry.kind} model`);
+    const names = entry.files.map((f) => f.name);
+    const missing = graphFiles(parseModelJson(await source.read(0, source.size), kind, entry.label)).filter((name) => !names.includes(name));
+    if (missing.length > 0) throw new PackError(`${entry.label}: model.json names ${missing.join(', ')}, which the pack does not list for this model`);
   };
 
   /**
@@ -98,11 +98,13 @@ export function createModelService(options: ServiceOptions = {}) {
    * graph specs the pipeline asks for; a pack's are its downloaded files.
    */
   const prepare = async (entry: ModelEntry): Promise<void> => {
-    const main = mainFile(entry);
-    if (!main) return;
+    const urls = checkedFiles(entry).map((f) => f.url);
     // Held for reading, so a delete in another tab cannot take the chunks away mid-check and make a
     // good file look refused; a file already deleted fails in open() with "not in the cache".
-    const refusal = await cache.reading([main.url], () => check(entry, main.url).then(() => undefined, (err: unknown) => err as Error));
+    const checkAll = async () => {
+      for (const url of urls) await check(entry, url);
+    };
+    const refusal = await cache.reading(urls, () => checkAll().then(() => undefined, (err: unknown) => err as Error));
     if (!refusal) return;
     await cache.deleteModel(withOwnFiles(manifest, entry));
     throw new EngineError(`${entry.label} was refused and removed from the cache: ${refusal.message}`);

@@ -11,6 +11,7 @@ import { fileKeys, type FileKeys } from './keys';
 import { freshMeta, layoutOf, readMeta, writeMeta, type DownloadMeta } from './meta';
 import { createProgressReporter, type DownloadProgress, type ProgressReporter } from './progress';
 import { createSha256, hashStoredChunks, type Sha256 } from './sha256';
+import { storeSubset } from './subset';
 import { formatBytes, storageStatus, type StorageManagerLike } from './storage-info';
 import { deletePrefix, isQuotaError, type KeyValueStore } from './store';
 
@@ -25,6 +26,8 @@ export interface DownloadTarget {
   readonly fetchUrl?: string;
   /** Extra request headers (GitHub's API wants `Accept: application/octet-stream` for an asset's bytes). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A checkpoint's tensor-name prefixes to keep once verified; the rest is not stored (subset.ts). */
+  readonly keep?: readonly string[];
 }
 
 export interface DownloadEnv {
@@ -303,8 +306,9 @@ async function verify(job: Job): Promise<DownloadMeta> {
   if (meta.totalBytes !== undefined && meta.bytesDone !== meta.totalBytes) throw sizeMismatchError(name, meta.bytesDone, meta.totalBytes, 'the server');
   const digest = job.hash.hex();
   if (target.sha256 !== undefined && digest !== target.sha256.toLowerCase()) throw hashMismatchError(name, digest, target.sha256);
-  job.meta = { ...meta, state: 'verified', sha256: digest, totalBytes: meta.bytesDone, updatedAt: job.env.now() };
-  await writeMeta(job.env.store, job.meta);
+  const verified: DownloadMeta = { ...meta, state: 'verified', sha256: digest, totalBytes: meta.bytesDone, updatedAt: job.env.now() };
+  if (target.keep) job.meta = await storeSubset(job.env.store, verified, target.keep, name);
+  else await writeMeta(job.env.store, (job.meta = verified));
   job.reporter.report('done', meta.bytesDone, true);
   return job.meta;
 }

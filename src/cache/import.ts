@@ -51,7 +51,7 @@ export async function importSource(
   const sources = sourcesOf(target);
   // One source: its size and digest are checked as a download's; with several, any of them will do (below).
   const { size, sha256 } = sources.length === 1 ? sources[0]! : {};
-  const checked = { url: target.url, ...(target.name ? { name: target.name } : {}), ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}) };
+  const checked = { url: target.url, ...(target.name ? { name: target.name } : {}), ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}), ...(target.keep ? { keep: target.keep } : {}) };
   const meta = await downloadFile({ ...env, fetch: sourceFetch(source), maxAttempts: 1, keepPartOnQuota: false }, checked, options);
   if (fitsSources(meta, sources)) return meta;
   await deletePrefix(env.store, fileKeys(target.url).prefix);

@@ -4,6 +4,7 @@
  * delete.
  *   file/<url>/meta          download meta (meta.ts)
  *   file/<url>/chunk/<i>     i-th chunk of the downloaded bytes
+ *   file/<url>/subset/chunk/<i>  i-th chunk of the tensors kept of a checkpoint (subset.ts)
  *   graph/<source>/<options>/entry               converted-graph entry (graph-cache.ts)
  *   graph/<source>/<options>/file/<name>/chunk/<i>
  *   github-asset/<api>/<repo>/<tag>/<asset>      a GitHub release asset's id (github.ts)
@@ -25,11 +26,15 @@ const chunked = (prefix: string): ChunkedKeys => ({ prefix, chunk: (i) => `${pre
 
 export interface FileKeys extends ChunkedKeys {
   readonly meta: string;
+  /** The prefix of the whole file's chunks alone. */
+  readonly wholeChunks: string;
+  /** The records of the tensors kept when a manifest file says `keep`. */
+  readonly subset: ChunkedKeys;
 }
 
 export function fileKeys(url: string): FileKeys {
   const prefix = FILE_PREFIX + part(url);
-  return { ...chunked(prefix), meta: `${prefix}meta` };
+  return { ...chunked(prefix), meta: `${prefix}meta`, wholeChunks: `${prefix}chunk/`, subset: chunked(`${prefix}subset/`) };
 }
 
 export interface GraphKeys {

@@ -4,9 +4,9 @@ import { CONTAINERS, KEY_NAMES, MANIFEST_FORMAT, type FileRole, type FileSource,
 /** Bounds that keep a hostile pack from asking for thousands of downloads. */
 export const MANIFEST_LIMITS = { models: 64, filesPerModel: 32, sourcesPerFile: 8, text: 500 } as const;
 
-const KINDS = ['diffusion', 'clip', 'swinir'];
+const KINDS = ['diffusion', 'clip', 'swinir', 'lpips'];
 const FORMATS = ['checkpoint', 'onnx'];
-const ROLES: readonly FileRole[] = ['weights', 'config', 'model-json', 'onnx', 'onnx-data'];
+const ROLES: readonly FileRole[] = ['weights', 'head', 'config', 'model-json', 'onnx', 'onnx-data'];
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** File names become record keys and the names ONNX external data is looked up by: no paths. */
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -112,7 +112,7 @@ function checkSources(issues: Issues, raw: Raw, path: string, base: string | und
 
 function checkFile(issues: Issues, raw: unknown, path: string, base: string | undefined): ModelFile | undefined {
   if (!isObject(raw)) return void issues.add(path, 'must be an object');
-  noUnknownKeys(issues, raw, ['name', 'role', 'url', 'size', 'sha256', 'sources'], path);
+  noUnknownKeys(issues, raw, ['name', 'role', 'url', 'size', 'sha256', 'sources', 'keep'], path);
   const name = text(issues, raw, 'name', path, true);
   if (name !== undefined && (!FILE_NAME.test(name) || name.includes('..'))) issues.add(`${path}.name`, `must be a plain file name (letters, digits, '.', '_', '-'), got ${show(name)}`);
   const role = raw.role as FileRole;
@@ -120,8 +120,18 @@ function checkFile(issues: Issues, raw: unknown, path: string, base: string | un
   const url = checkUrl(issues, raw, path, base);
   const digest = checkDigest(issues, raw, path);
   const sources = checkSources(issues, raw, path, base);
-  if (name === undefined || url === undefined || !ROLES.includes(role) || (raw.sources !== undefined && !sources)) return undefined;
-  return { name, role, url, ...digest, ...(sources ? { sources } : {}) };
+  const keep = checkKeep(issues, raw, path);
+  if (name === undefined || url === undefined || !ROLES.includes(role) || (raw.sources !== undefined && !sources) || (raw.keep !== undefined && !keep)) return undefined;
+  return { name, role, url, ...digest, ...(sources ? { sources } : {}), ...(keep ? { keep } : {}) };
+}
+
+/** `keep`: 1 to 16 tensor-name prefixes of a checkpoint. */
+function checkKeep(issues: Issues, raw: Raw, path: string): readonly string[] | undefined {
+  const { keep } = raw;
+  if (keep === undefined) return undefined;
+  const ok = Array.isArray(keep) && keep.length > 0 && keep.length <= 16 && keep.every((p) => typeof p === 'string' && p.length > 0 && p.length <= MANIFEST_LIMITS.text);
+  if (!ok) return void issues.add(`${path}.keep`, `must be a list of 1 to 16 tensor-name prefixes (got ${show(keep)})`);
+  return keep as string[];
 }
 
 /** Which files a model of each format must have: converted models are model.json plus ONNX (and CLIP's BPE vocabulary as its config). */
@@ -133,9 +143,11 @@ function checkFileSet(issues: Issues, { format, kind }: { format: string; kind: 
   if (format === 'onnx' && (count('model-json') !== 1 || count('onnx') < 1 || count('weights') > 0 || count('config') > (kind === 'clip' ? 1 : 0))) {
     issues.add(`${path}.files`, "a converted ('onnx') model needs exactly one model-json file, at least one onnx file, no weights file, and a config file only for CLIP (its BPE vocabulary)");
   }
-  if (format === 'checkpoint' && (count('weights') !== 1 || count('config') > 1 || files.length !== count('weights') + count('config'))) {
-    issues.add(`${path}.files`, "a 'checkpoint' model needs exactly one weights file and at most one config file");
+  if (format === 'checkpoint' && (count('weights') !== 1 || count('config') > 1 || count('head') !== (kind === 'lpips' ? 1 : 0) || files.length !== count('weights') + count('config') + count('head'))) {
+    issues.add(`${path}.files`, "a 'checkpoint' model needs exactly one weights file and at most one config file, and LPIPS one head file (its linear layers) beside them");
   }
+  if (format === 'onnx' && kind === 'lpips') issues.add(`${path}.format`, "LPIPS comes as its checkpoints ('checkpoint'): packs carry no LPIPS graphs");
+  if (format === 'onnx' && count('head') > 0) issues.add(`${path}.files`, "a converted ('onnx') model has no head file");
 }
 
 function checkModel(issues: Issues, raw: unknown, path: string, base: string | undefined): ModelEntry | undefined {

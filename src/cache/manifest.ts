@@ -8,10 +8,12 @@
  */
 export const MANIFEST_FORMAT = 'clip-diffusion-web/models';
 
-export type ModelKind = 'diffusion' | 'clip' | 'swinir';
+/** 'lpips': LPIPS-VGG, the init image's term (torchvision's VGG16 and LPIPS's linear layers). */
+export type ModelKind = 'diffusion' | 'clip' | 'swinir' | 'lpips';
 /** 'checkpoint': original PyTorch files, converted in the browser; 'onnx': converted files plus model.json. */
 export type ModelFormat = 'checkpoint' | 'onnx';
-export type FileRole = 'weights' | 'config' | 'model-json' | 'onnx' | 'onnx-data';
+/** 'head': a second weights file a model's head is read from (LPIPS's linear layers, beside VGG16's). */
+export type FileRole = 'weights' | 'head' | 'config' | 'model-json' | 'onnx' | 'onnx-data';
 
 /** How a source packs the weights; the checkpoint reader tells them apart by their bytes, this says what to expect. */
 export type Container = 'torchscript' | 'torch' | 'torch-legacy' | 'safetensors';
@@ -61,6 +63,11 @@ export interface ModelFile {
    * without it, `url` with `size` and `sha256` is the one source.
    */
   readonly sources?: readonly FileSource[];
+  /**
+   * For a checkpoint of which a model reads only some tensors: their name prefixes. Once the whole
+   * file is verified only those are kept in the cache (subset.ts); size and SHA-256 stay the file's.
+   */
+  readonly keep?: readonly string[];
 }
 
 /** The sources a file is fetched from, in order. */
@@ -134,6 +141,8 @@ const swinir = (id: string, label: string, name: string, known: { size?: number;
   };
 };
 
+const SWINIR_M_X4 = { size: 67129861, sha256: 'b9afb61e65e04eb7f8aba5095d070bbe9af28df76acd0c9405aeb33b814bcfc6' } as const;
+
 const UNCOND_256 = { size: 2211383297, sha256: 'a37c32fffd316cd494cf3f35b339936debdc1576dad13fe57c42399a5dbc78b1' } as const;
 const UNCOND_256_URL = 'https://openaipublic.blob.core.windows.net/diffusion/jul-2021/256x256_diffusion_uncond.pt';
 
@@ -173,6 +182,35 @@ const DIFFUSION_MODELS: readonly ModelEntry[] = [
   },
 ];
 
+/**
+ * torchvision's VGG16 (legacy torch format): its size and SHA-256 as ByteDance/LatentSync-1.5 lists
+ * its byte copy (the digest starts with the 397923af of the file name, which torch.hub checks).
+ */
+const VGG16 = { size: 553433881, sha256: '397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0' } as const;
+const VGG16_URL = 'https://download.pytorch.org/models/vgg16-397923af.pth';
+/** LPIPS v0.1's linear layers for VGG, pinned to richzhang/PerceptualSimilarity 082bb24 (raw.githubusercontent.com sends CORS). */
+const LPIPS_VGG_LIN = { size: 7289, sha256: 'a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868' } as const;
+
+const LPIPS_VGG: ModelEntry = {
+  id: 'lpips-vgg', kind: 'lpips', format: 'checkpoint', page: 'https://github.com/richzhang/PerceptualSimilarity',
+  label: 'LPIPS-VGG (the init image\'s term)',
+  files: [
+    {
+      name: 'vgg16-397923af.pth', role: 'weights', url: VGG16_URL, keep: ['features.'],
+      sources: [
+        { url: VGG16_URL, container: 'torch-legacy', ...VGG16 },
+        { url: hf('ByteDance/LatentSync-1.5', '32a20d29aead0498e3e885e90dbbe8027da1b61b', 'auxiliary/vgg16-397923af.pth'), container: 'torch-legacy', ...VGG16 },
+      ],
+    },
+    {
+      name: 'vgg.pth', role: 'head', url: 'https://raw.githubusercontent.com/richzhang/PerceptualSimilarity/082bb24f84c091ea94de2867d34c4544f68e0963/lpips/weights/v0.1/vgg.pth',
+      ...LPIPS_VGG_LIN,
+    },
+  ],
+  source: "torchvision's model URL (torch.hub checks the SHA-256 prefix in its name); lpips/weights/v0.1/vgg.pth at PerceptualSimilarity 082bb24 (seed-spec §7.7)",
+  notes: 'Only the convolutions LPIPS reads (features.*, about 59 MB) stay in the cache; the 528 MB file passes through once.',
+};
+
 export const BUILTIN_MANIFEST: ModelManifest = {
   format: MANIFEST_FORMAT,
   version: 1,
@@ -197,8 +235,9 @@ export const BUILTIN_MANIFEST: ModelManifest = {
         size: 1710540580, sha256: 'a2bf730a0c7debf160f7a6b50b3aaf3703e7e88ac73de7a314903141db026dcb',
       },
     ]),
-    swinir('swinir-m-x4', 'SwinIR-M real-world ×4 (GAN)', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth', {}, [
-      { url: hf('mikestealth/SwinIR', 'main', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth'), container: 'torch' },
+    // Size and SHA-256 as several projects pin the release asset (e.g. TensoRaws/ccrestoration); the mirror must hold the same bytes.
+    swinir('swinir-m-x4', 'SwinIR-M real-world ×4 (GAN)', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth', SWINIR_M_X4, [
+      { url: hf('mikestealth/SwinIR', 'main', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth'), container: 'torch', ...SWINIR_M_X4 },
     ]),
     swinir('swinir-l-x4', 'SwinIR-L real-world ×4 (GAN)', '003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth', { size: 142473939, sha256: '99adfa91350a84c99e946c1eb3d8fce34bc28f57d807b09dc8fe40a316328c0a' }, [
       {
@@ -206,6 +245,7 @@ export const BUILTIN_MANIFEST: ModelManifest = {
         size: 142473939, sha256: '99adfa91350a84c99e946c1eb3d8fce34bc28f57d807b09dc8fe40a316328c0a',
       },
     ]),
+    LPIPS_VGG,
   ],
 };
 

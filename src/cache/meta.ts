@@ -1,6 +1,6 @@
 import type { ChunkLayout } from './chunked-source';
 import type { Validator } from './http';
-import { fileKeys } from './keys';
+import { fileKeys, type ChunkedKeys } from './keys';
 import type { KeyValueStore } from './store';
 
 /**
@@ -28,11 +28,23 @@ export interface DownloadMeta {
   /** Lowercase hex digest of the whole file, set when verified. */
   readonly sha256: string | undefined;
   readonly updatedAt: number;
+  /**
+   * Set when only some tensors of the verified file are stored (subset.ts): the name prefixes kept
+   * and the size of the safetensors file they make, in the `subset/` records. The counts above stay
+   * the whole file's.
+   */
+  readonly subset?: { readonly prefixes: readonly string[]; readonly size: number };
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isOptional = <T>(v: unknown, check: (x: unknown) => x is T): boolean => v === undefined || v === null || check(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
+
+function isSubset(v: unknown): v is DownloadMeta['subset'] {
+  if (typeof v !== 'object' || v === null) return false;
+  const { prefixes, size } = v as Record<string, unknown>;
+  return Array.isArray(prefixes) && prefixes.every(isString) && isCount(size);
+}
 
 function isValidator(v: unknown): v is Validator {
   if (typeof v !== 'object' || v === null) return false;
@@ -46,13 +58,15 @@ export function parseMeta(value: unknown, url: string): DownloadMeta | undefined
   const m = value as Record<string, unknown>;
   const shapeOk = m.version === 1 && m.url === url && isOptional(m.from, isString) && (m.state === 'partial' || m.state === 'verified') && isValidator(m.validator);
   const countsOk = isCount(m.chunkBytes) && m.chunkBytes > 0 && isCount(m.chunkCount) && isCount(m.bytesDone) && isOptional(m.totalBytes, isCount);
-  const restOk = isOptional(m.contentType, isString) && isOptional(m.sha256, isString) && isCount(m.updatedAt);
+  const restOk = isOptional(m.contentType, isString) && isOptional(m.sha256, isString) && isCount(m.updatedAt) && isOptional(m.subset, isSubset) && (m.subset == null || m.state === 'verified');
   if (!shapeOk || !countsOk || !restOk) return undefined;
   const meta = value as DownloadMeta;
   // Chunks are full except the last: a count that disagrees with the bytes is a record we cannot trust.
   const fullChunks = Math.floor(meta.bytesDone / meta.chunkBytes);
   const consistent = meta.chunkCount === Math.ceil(meta.bytesDone / meta.chunkBytes) && (meta.state === 'verified' || meta.chunkCount === fullChunks);
-  return consistent ? { ...meta, from: meta.from ?? url, totalBytes: meta.totalBytes ?? undefined, contentType: meta.contentType ?? undefined, sha256: meta.sha256 ?? undefined } : undefined;
+  if (!consistent) return undefined;
+  const { subset, ...rest } = meta;
+  return { ...rest, from: meta.from ?? url, totalBytes: meta.totalBytes ?? undefined, contentType: meta.contentType ?? undefined, sha256: meta.sha256 ?? undefined, ...(subset ? { subset } : {}) };
 }
 
 export async function readMeta(store: KeyValueStore, url: string): Promise<DownloadMeta | undefined> {
@@ -67,4 +81,9 @@ export function freshMeta(url: string, from: string, chunkBytes: number, now: nu
   return { version: 1, url, from, state: 'partial', validator: {}, totalBytes: undefined, chunkBytes, chunkCount: 0, bytesDone: 0, contentType: undefined, sha256: undefined, updatedAt: now };
 }
 
+/** How the whole file's chunks are laid out (a partial download's, a verified one's before it is cut to a subset). */
 export const layoutOf = (meta: DownloadMeta): ChunkLayout => ({ size: meta.bytesDone, chunkBytes: meta.chunkBytes });
+
+/** Where a verified file's bytes are read from: its subset's records when it was cut to one, else the whole file's. */
+export const storedBytesOf = (meta: DownloadMeta): { readonly keys: ChunkedKeys; readonly layout: ChunkLayout } =>
+  meta.subset ? { keys: fileKeys(meta.url).subset, layout: { size: meta.subset.size, chunkBytes: meta.chunkBytes } } : { keys: fileKeys(meta.url), layout: layoutOf(meta) };

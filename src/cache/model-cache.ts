@@ -8,7 +8,7 @@ import { globalFetch, type FetchLike } from './http';
 import { importSource } from './import';
 import { FILE_PREFIX, fileKeys, GRAPH_PREFIX, PACK_PREFIX } from './keys';
 import { sourcesOf, type FileSource, type ModelEntry } from './manifest';
-import { layoutOf, parseMeta, readMeta, type DownloadMeta } from './meta';
+import { parseMeta, readMeta, storedBytesOf, type DownloadMeta } from './meta';
 import { waitingProgress, type DownloadProgress } from './progress';
 import { createSharedDownload, type SharedDownload } from './shared-download';
 import { downloadFromSources, fitsSources } from './sources';
@@ -48,6 +48,8 @@ export interface FileStatus {
   readonly totalBytes: number | undefined;
   /** Lowercase hex, once verified. */
   readonly sha256?: string | undefined;
+  /** Bytes the cache holds: bytesDone, or less for a checkpoint cut to the tensors a model reads (`keep`). */
+  readonly storedBytes: number;
 }
 
 /** Hears what an operation waits for while another tab (or a generation) holds the file. */
@@ -61,6 +63,7 @@ export interface ModelStatus {
   readonly bytesDone: number;
   /** Known when every file's size is (from its server or the manifest). */
   readonly totalBytes: number | undefined;
+  readonly storedBytes: number;
   readonly files: readonly FileStatus[];
 }
 
@@ -92,14 +95,14 @@ const cachedFileOf = (meta: DownloadMeta): CachedFile => ({ url: meta.url, size:
 
 const statusOf = (url: string, meta: DownloadMeta | undefined, size?: number): FileStatus =>
   meta
-    ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes ?? size, sha256: meta.sha256 }
-    : { url, state: 'absent', bytesDone: 0, totalBytes: size };
+    ? { url, state: meta.state, bytesDone: meta.bytesDone, totalBytes: meta.totalBytes ?? size, sha256: meta.sha256, storedBytes: meta.subset?.size ?? meta.bytesDone }
+    : { url, state: 'absent', bytesDone: 0, totalBytes: size, storedBytes: 0 };
 
 function summarize(id: string, files: readonly FileStatus[]): ModelStatus {
   const state = files.every((f) => f.state === 'verified') ? 'verified' : files.every((f) => f.state === 'absent') ? 'absent' : 'partial';
   const bytesDone = files.reduce((n, f) => n + f.bytesDone, 0);
   const totalBytes = files.every((f) => f.totalBytes !== undefined) ? files.reduce((n, f) => n + f.totalBytes!, 0) : undefined;
-  return { id, state, bytesDone, totalBytes, files };
+  return { id, state, bytesDone, totalBytes, storedBytes: files.reduce((n, f) => n + f.storedBytes, 0), files };
 }
 
 // eslint-disable-next-line max-lines-per-function -- the cache object: each method is a few lines over the shared state
@@ -160,7 +163,8 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     async open(url) {
       const meta = await readMeta(store, url);
       if (meta?.state !== 'verified') throw new CacheError(`${fileNameOf(url)} is not in the cache${meta ? ' yet (its download is not finished)' : ''}; download it or drop the file first`);
-      return chunkedSource(store, fileKeys(url), layoutOf(meta), fileNameOf(url));
+      const stored = storedBytesOf(meta);
+      return chunkedSource(store, stored.keys, stored.layout, fileNameOf(url));
     },
     status: async (url) => statusOf(url, await readMeta(store, url)),
     async modelStatus(model) {

@@ -13,6 +13,7 @@ export interface SourcedFile {
   readonly sources: readonly FileSource[];
   /** Upstream's page, named when no source works. */
   readonly page?: string;
+  readonly keep?: readonly string[];
 }
 
 export type SourcesEnv = DownloadEnv & Pick<GithubEnv, 'githubApi'>;
@@ -41,7 +42,7 @@ export async function sourceRequest(env: GithubEnv, source: FileSource, signal?:
 async function targetFor(env: SourcesEnv, file: SourcedFile, source: FileSource, signal: AbortSignal | undefined): Promise<DownloadTarget> {
   const { url, headers, size } = await sourceRequest(env, source, signal);
   return {
-    url: file.url, name: file.name ?? fileNameOf(file.url), fetchUrl: url, headers,
+    url: file.url, name: file.name ?? fileNameOf(file.url), fetchUrl: url, headers, ...(file.keep ? { keep: file.keep } : {}),
     ...(source.sha256 ? { sha256: source.sha256 } : {}), ...(size !== undefined ? { size } : {}),
   };
 }

@@ -15,6 +15,7 @@ export {
   isContiguous, numel, readTensor, readTensorBytes, readTensorFloat32, tensorByteLength, type Storage, type Tensor,
 } from './tensor';
 export { hfClipSource, readHfClipAsOpenAI } from './hf-clip';
+export { writeSafetensors } from './safetensors-write';
 export type { PyValue } from './pickle-values';
 
 /** 'torch': torch.save zip archives (torch >= 1.6); 'torch-legacy': the format torch.save wrote before. */

@@ -47,7 +47,7 @@ export async function loadSources(files: SampleFiles): Promise<LoadedSources> {
   const [unetOrigin, clipOrigin] = await Promise.all([origin(checkpoint, config), origin(clipPath, clip.architecture)]);
   const tokenizer = createClipTokenizer(new Uint8Array(await readFile(vocabPath)));
   return {
-    sources: { unet: { config, weights }, clip, tokenizer, ...(swinir && { swinir: files.largeSr ? { L: swinir } : { M: swinir } }), ...(lpips && { lpips: lpips.model }) },
+    sources: { unet: { config, weights }, clip, tokenizer, ...(swinir && { swinir: files.largeSr ? { L: swinir } : { M: swinir } }), ...(lpips && { lpips: () => Promise.resolve(lpips.model) }) },
     originOf: (spec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unetOrigin : spec.kind === 'lpips' && lpips ? lpips.origin : clipOrigin),
     notes,
   };

@@ -29,9 +29,15 @@ export interface ModelSources {
   readonly tokenizer: ClipTokenizer;
   /** SwinIR real-SR x4, M (`--sr_model_path`) and/or L (`--large_sr`). */
   readonly swinir?: Partial<Record<'M' | 'L', SwinIRModel>>;
-  /** LPIPS-VGG for the init image's term; without it an init image only sets the start. */
-  readonly lpips?: LpipsModel;
+  /**
+   * LPIPS-VGG for the init image's term, read when the term first runs: a job without an init
+   * image, or with init_scale 0, never reads VGG. Without it an init image only sets the start.
+   */
+  readonly lpips?: () => Promise<LpipsModel>;
 }
+
+/** The sources a graph is built from: LPIPS read by then. */
+export type BuildSources = Omit<ModelSources, 'lpips'> & { readonly lpips?: LpipsModel | undefined };
 
 /**
  * What generate() needs: sessions for the graphs it asks for, at the UNet's native size. The
@@ -87,7 +93,7 @@ export interface LoadModelsOptions {
 export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(serialize(optimize(build())));
 
 /** The graph a spec names, built from the sources (no weights copied: constants reference the arrays). */
-export function buildGraph(sources: ModelSources, spec: GraphSpec): Graph {
+export function buildGraph(sources: BuildSources, spec: GraphSpec): Graph {
   const { unet, clip } = sources;
   switch (spec.kind) {
     case 'unet':
@@ -184,7 +190,11 @@ export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S)
 /** LoadedModels over a runtime: one session per distinct spec, created on first use (or one at a time, see options). */
 export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
   const graphBytes = options.graphBytes ?? defaultGraphBytes;
-  const bytes = (spec: GraphSpec) => graphBytes(spec, () => buildGraph(sources, spec));
+  let lpips: Promise<LpipsModel> | undefined;
+  const bytes = async (spec: GraphSpec) => {
+    const read = spec.kind === 'lpips' && sources.lpips ? await (lpips ??= sources.lpips()) : undefined;
+    return graphBytes(spec, () => buildGraph({ ...sources, lpips: read }, spec));
+  };
   const pool = sessionPool(runtime, bytes, options);
   const upscalers = upscalersOf(runtime, sources);
   return {

@@ -94,7 +94,7 @@ describe('download', () => {
     await expect(cacheOn(store, { maxAttempts: 1 }).download({ url: srv.url })).rejects.toMatchObject({
       name: 'CacheError', message: expect.stringMatching(/dropped after .* were stored.*resumes/),
     });
-    expect(await cacheOn(store).status(srv.url)).toEqual({ url: srv.url, state: 'partial', bytesDone: 2 * CHUNK, totalBytes: SIZE });
+    expect(await cacheOn(store).status(srv.url)).toEqual({ url: srv.url, state: 'partial', bytesDone: 2 * CHUNK, totalBytes: SIZE, sha256: undefined, storedBytes: 2 * CHUNK });
     await expect(cacheOn(store).open(srv.url)).rejects.toThrow(/not finished/);
 
     const events: DownloadProgress[] = [];

@@ -29,7 +29,7 @@ describe('the built-in manifest', () => {
     expect(validateManifest(JSON.parse(JSON.stringify(BUILTIN_MANIFEST)), 'built-in')).toEqual(BUILTIN_MANIFEST);
   });
 
-  it('lists the seed checkpoint with its yaml, the OpenAI and LSUN bases, three CLIPs and two SwinIRs', () => {
+  it('lists the seed checkpoint with its yaml, the OpenAI and LSUN bases, three CLIPs, two SwinIRs and LPIPS-VGG', () => {
     const names = BUILTIN_MANIFEST.models.map((m) => [m.id, m.files.map((f) => f.name)]);
     expect(names).toEqual([
       ['clip-diffusion-art-256', ['256x256_clip_diffusion_art.pt', '256x256_clip_diffusion_art.yaml']],
@@ -40,7 +40,15 @@ describe('the built-in manifest', () => {
       ['clip-vit-l14', ['ViT-L-14.pt', 'bpe_simple_vocab_16e6.txt.gz']],
       ['swinir-m-x4', ['003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth']],
       ['swinir-l-x4', ['003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth']],
+      ['lpips-vgg', ['vgg16-397923af.pth', 'vgg.pth']],
     ]);
+  });
+
+  it("gives torchvision's VGG16 a SHA-256 that starts with the hash in its name (what torch.hub checks), and keeps only LPIPS's features of it", () => {
+    const [vgg, lin] = findModel(BUILTIN_MANIFEST, 'lpips-vgg')!.files;
+    for (const s of sourcesOf(vgg!)) expect([s.size, s.sha256!.slice(0, 8)]).toEqual([553433881, /-([0-9a-f]{8})\.pth$/.exec(vgg!.url)![1]]);
+    expect(vgg!.keep).toEqual(['features.']);
+    expect([lin!.role, lin!.size, lin!.url]).toEqual(['head', 7289, expect.stringContaining('/082bb24f84c091ea94de2867d34c4544f68e0963/lpips/weights/v0.1/vgg.pth')]);
   });
 
   it("gives each CLIP file's upstream source the SHA-256 its URL embeds (what openai/CLIP _download checks), and every TorchScript mirror the same bytes", () => {
@@ -120,7 +128,7 @@ describe('validateManifest', () => {
       '  - format: must be "clip-diffusion-web/models" (got "other")',
       '  - version: must be 1 (got 2); this version of the studio reads version 1',
       '  - models[0].id: must be lowercase letters, digits, \'.\', \'_\', \'-\' (got "Bad Id")',
-      '  - models[0].kind: must be one of diffusion, clip, swinir (got "vae")',
+      '  - models[0].kind: must be one of diffusion, clip, swinir, lpips (got "vae")',
       '  - models[0].files[0].name: must be a plain file name (letters, digits, \'.\', \'_\', \'-\'), got "../etc/passwd"',
       '  - models[0].files[0].url: must be an http(s) URL (got "javascript:alert(1)")',
       '  - models[0].files[0].size: must be a whole number of bytes (got -1)',
@@ -152,7 +160,7 @@ describe('validateManifest', () => {
       '  - models[0].files[0].sources[0].github.repo: must be owner/name (got "no-slash")',
       '  - models[0].files[0].sources[0].container: must be one of torchscript, torch, torch-legacy, safetensors (got "zip")',
       '  - models[0].files[0].sources[0].keys: must be one of transformers-clip (got "timm")',
-      "  - models[0].files: a 'checkpoint' model needs exactly one weights file and at most one config file",
+      "  - models[0].files: a 'checkpoint' model needs exactly one weights file and at most one config file, and LPIPS one head file (its linear layers) beside them",
     ]);
     expect(() => validateManifest(withSources([]), 'test')).toThrow(/sources: must be a list of 1 to 8 sources/);
   });

@@ -3,7 +3,7 @@ import { isFloating, memorySource, openCheckpoint, readTensorBytes, readTensorFl
 import { unpickle } from '../../src/checkpoint/pickle';
 import { torchGlobal, torchPersistentLoad } from '../../src/checkpoint/torch-globals';
 import { PickleWriter } from './helpers/pickle-writer';
-import { writeSafetensors } from './helpers/safetensors-writer';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 import { legacyTorchFile } from './helpers/legacy-writer';
 import { f32Bytes, i64Bytes, statePickle, torchZip, writeTensor, type StorageSpec, type TensorSpec } from './helpers/torch-writer';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memorySource, openCheckpoint, readTensor, readTensorFloat32 } from '../../src/checkpoint/index';
 import { readSafetensors } from '../../src/checkpoint/safetensors';
 import { expectCheckpointError } from './helpers/expect-error';
-import { safetensorsFile, writeSafetensors } from './helpers/safetensors-writer';
+import { safetensorsFile, writeSafetensors } from '../../src/checkpoint/safetensors-write';
 import { f32Bytes, i64Bytes } from './helpers/torch-writer';
 
 const good = (): Uint8Array => writeSafetensors([

@@ -7,7 +7,7 @@ import { runConformance } from '../../src/cli/conformance/run';
 import { backendChoiceOf, nodeRuntime } from '../../src/runtime/node';
 import type { Runtime } from '../../src/runtime';
 import type { CheckResult } from '../../src/cli/conformance/types';
-import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 import { f32Bytes, torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, FIXTURES_DIR } from '../fixtures';
 import { wasmRuntime } from '../helpers/ort';

@@ -8,7 +8,7 @@ import { run as inspect } from '../../src/cli/commands/inspect';
 import { runConformance } from '../../src/cli/conformance/run';
 import type { CheckResult } from '../../src/cli/conformance/types';
 import { legacyTorchFile } from '../checkpoint/helpers/legacy-writer';
-import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 import { f32Bytes } from '../checkpoint/helpers/torch-writer';
 import { wasmRuntime } from '../helpers/ort';
 

@@ -1,6 +1,6 @@
 import { memorySource, openCheckpoint, readTensorBytes } from '../../src/checkpoint/index';
 import type { FixtureDir, Manifest } from '../../src/cli/conformance/types';
-import { writeSafetensors } from '../checkpoint/helpers/safetensors-writer';
+import { writeSafetensors } from '../../src/checkpoint/safetensors-write';
 
 /**
  * A group of the shared fixtures edited in memory, the way another fixture set from the same

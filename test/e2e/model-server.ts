@@ -102,14 +102,14 @@ export interface HostedModel {
   readonly id: string;
   readonly kind: string;
   readonly label: string;
-  readonly files: readonly (HostedFile & { role: string; sha256?: string })[];
+  readonly files: readonly (HostedFile & { role: string; sha256?: string; keep?: readonly string[] })[];
 }
 
 /** A pack manifest (the built-in format) listing hosted checkpoints as "real" models, by relative URL, plus `extra` entries as they are. */
 export function packOf(models: readonly HostedModel[], extra: readonly object[] = []) {
   const entry = (m: HostedModel) => ({
     id: m.id, kind: m.kind, label: m.label, format: 'checkpoint',
-    files: m.files.map((f) => ({ name: f.name, role: f.role, url: f.name, size: f.bytes.byteLength, ...(f.sha256 ? { sha256: f.sha256 } : {}) })),
+    files: m.files.map((f) => ({ name: f.name, role: f.role, url: f.name, size: f.bytes.byteLength, ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(f.keep ? { keep: f.keep } : {}) })),
   });
   return { format: 'clip-diffusion-web/models', version: 1, name: 'Test models', models: [...models.map(entry), ...extra] };
 }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PickleWriter } from '../checkpoint/helpers/pickle-writer';
 import { torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, fixturePath } from '../fixtures';
-import { decodePng } from '../../src/png';
+import { decodePng, encodePng } from '../../src/png';
 import { openStudio, serveApp, type Studio } from './browser';
-import { download, downloadModel, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
+import { download, downloadModel, dropFile, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 
 /** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
@@ -20,6 +20,9 @@ const unetA = hostFixture('unet_A.pt', fixturePath('unet', 'unet_A.pt'));
 const unetYaml = hostFixture('unet_A.yaml', fixturePath('unet', 'unet_A.yaml'));
 const clipJit = hostFixture('clip_jit.pt', fixturePath('clip', 'clip_jit.pt'));
 const bpe = hostFixture('bpe_simple_vocab_16e6.txt.gz', fixturePath('clip', 'bpe_simple_vocab_16e6.txt.gz'));
+// torchvision's layout in torch's legacy format, classifier included: the cache keeps its features only.
+const vggSmall = hostFixture('vgg16_small_legacy.pth', fixturePath('lpips', 'vgg16_small_legacy.pth'));
+const linSmall = hostFixture('lin_small_legacy.pth', fixturePath('lpips', 'lin_small_legacy.pth'));
 // A torch zip whose pickle asks for os.system: the reader must refuse it by name and run nothing.
 const hostile = { name: 'hostile.pth', bytes: torchZip({ storages: [], pickle: new PickleWriter().proto(2).global('os', 'system').str('echo pwned').stop().bytes() }) };
 const webPage = { name: 'page.pth', bytes: new TextEncoder().encode('<!doctype html><title>Sign in</title>'), contentType: 'text/html' };
@@ -38,6 +41,7 @@ const pack = {
       { id: 'web-page', kind: 'swinir', label: 'Web page', files: [{ ...webPage, role: 'weights' }] },
       { id: 'unet-a', kind: 'diffusion', label: 'Test UNet A', files: [{ ...unetA, role: 'weights' }, { ...unetYaml, role: 'config' }] },
       { id: 'clip-test', kind: 'clip', label: 'Test CLIP', files: [{ ...clipJit, role: 'weights' }, { ...bpe, role: 'config' }] },
+      { id: 'lpips-test', kind: 'lpips', label: 'Test LPIPS', files: [{ ...vggSmall, role: 'weights', sha256: sha256Hex(vggSmall.bytes), keep: ['features.'] }, { ...linSmall, role: 'head' }] },
     ], [offline]),
   })),
 };
@@ -48,7 +52,7 @@ describeWithFixtures('models panel with a local model server', () => {
   let studio: Studio;
   beforeAll(async () => {
     ({ server: app, url: appUrl } = await serveApp());
-    models = await serveModels([swinirM, hostile, webPage, unetA, unetYaml, clipJit, bpe, pack]);
+    models = await serveModels([swinirM, hostile, webPage, unetA, unetYaml, clipJit, bpe, vggSmall, linSmall, pack]);
     studio = await openStudio(`${appUrl}?pack=${encodeURIComponent(`${models.origin}/manifest.json`)}&chunkKiB=${CHUNK / 1024}`, { webgpu: false });
     await modelRow(studio.page, 'Test SwinIR-M').waitFor();
   });
@@ -112,18 +116,34 @@ describeWithFixtures('models panel with a local model server', () => {
     await expect.poll(() => modelState(studio.page, 'Offline model'), { timeout: 120_000 }).toBe('verified');
   });
 
-  it('generates from the cached checkpoints and upscales with the cached SwinIR-M', async () => {
+  it("keeps only the VGG16 convolutions LPIPS reads, under the whole file's digest", async () => {
+    await downloadModel(studio.page, 'Test LPIPS');
+    expect(await modelRow(studio.page, 'Test LPIPS').textContent()).toMatch(/Cached and verified \(9\d\d kB kept of 1\.13 MB\)/);
+    const keys = (await modelCacheKeys(studio.page)).filter((k) => k.includes('vgg16_small_legacy.pth'));
+    expect(keys.some((k) => k.includes('/subset/chunk/'))).toBe(true);
+    expect(keys.filter((k) => /\/chunk\/\d+$/.test(k) && !k.includes('/subset/'))).toEqual([]);
+  });
+
+  it('generates from the cached checkpoints, with the cached LPIPS pulling towards an init image, and upscales with the cached SwinIR-M', async () => {
     const { page } = studio;
     for (const label of ['Test UNet A', 'Test CLIP']) await downloadModel(page, label);
     await page.getByRole('radio', { name: /^Cached models/ }).check();
     expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a');
     expect(await page.getByLabel('SwinIR-M (upscale M)').inputValue()).toBe('swinir-m-x4');
+    expect(await page.getByLabel('LPIPS (init image term)').inputValue()).toBe('lpips-test');
+    const data = new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 5) % 256));
+    await dropFile(page, '[role="group"][aria-label="Init image"]', { name: 'init.png', type: 'image/png', bytes: encodePng({ width: 32, height: 32, data }) });
+    await page.getByRole('img', { name: 'Init image: init.png' }).waitFor();
+    expect(await page.locator('#init-scale-note').textContent()).toMatch(/^Init scale: how strongly LPIPS-VGG pulls/);
     await fillJob(page, { prompt: 'from the cache', seed: 11 });
+    await page.getByLabel('Init scale').fill('500');
     await page.getByRole('button', { name: 'Generate' }).click();
     expect(await waitForJob(page, 240_000)).toBe('Done');
     const sr = decodePng((await download(page, /^Download upscaled PNG 128×128$/)).bytes);
     expect([sr.width, sr.height]).toEqual([128, 128]);
-    expect(sr.text.parameters).toMatch(/Model: Test UNet A \+ Test CLIP \+ Test SwinIR-M, /);
+    expect(sr.text.parameters).toMatch(/Model: Test UNet A \+ Test CLIP \+ Test SwinIR-M \+ Test LPIPS, /);
+    expect(Number(/init \(LPIPS\) (\S+)/.exec((await page.locator('.loss-plot figcaption').textContent())!)?.[1])).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Remove init image' }).click();
     // The graphs were cached under each checkpoint's digest, so the next visit does not build them again.
     const entries = async (bytes: Uint8Array) => (await modelCacheKeys(studio.page)).filter((k) => k.startsWith(`graph/${encodeURIComponent(`sha256:${sha256Hex(bytes)}`)}/`) && k.endsWith('/entry'));
     expect(await entries(unetA.bytes)).toHaveLength(2);

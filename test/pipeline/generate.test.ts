@@ -65,9 +65,16 @@ describe('generate with the demo pack', () => {
   it("upscales with SwinIR when asked, reports tiles, honours batch_size and runs the init image's LPIPS term (a notice says it is off without LPIPS)", async () => {
     const init = { width: 80, height: 64, data: new Uint8ClampedArray(80 * 64 * 4).fill(200) };
     const settings = { ...FAST, sampling: 'ddim5', skipTimesteps: 3, initImage: init };
-    await withModels({}, async (models) => {
+    // LPIPS is read when the term first runs, once: never for init_scale 0.
+    let reads = 0;
+    const counted = { ...pack, lpips: () => (reads++, pack.lpips()) };
+    const models = loadModels(wasmRuntime(), counted);
+    try {
+      await generate({ ...settings, initScale: 0 }, models);
+      expect(reads).toBe(0);
       const events: GenerationEvent[] = [];
       const images = await generate({ ...settings, batchSize: 2, upscale: 'M' }, models, { onProgress: (e) => events.push(e) });
+      expect(reads).toBe(1);
       expect(images.map((i) => [i.sample, i.batchIndex])).toEqual([[0, 0], [0, 1]]);
       expect(images[0]!.sr!.image.height).toBe(256);
       expect(images[0]!.rgba).not.toEqual(images[1]!.rgba);
@@ -76,19 +83,23 @@ describe('generate with the demo pack', () => {
       const steps = events.filter((e) => e.type === 'step');
       expect(steps.length).toBe(4);
       for (const step of steps) expect(step.losses!.init).toBeGreaterThan(0);
-    });
-    const { lpips, ...withoutLpips } = pack;
-    expect(lpips).toBeDefined();
-    const models = loadModels(wasmRuntime(), withoutLpips);
-    try {
-      const events: GenerationEvent[] = [];
-      await generate(settings, models, { onProgress: (e) => events.push(e) });
-      expect(events[0]).toEqual({ type: 'notice', message: INIT_LOSS_NOTICE });
-      expect(events.filter((e) => e.type === 'step' && e.losses?.init !== undefined)).toEqual([]);
+      await generate(settings, models);
+      expect(reads).toBe(1);
     } finally {
       await models.dispose();
     }
-  }, 120_000);
+    const { lpips, ...withoutLpips } = pack;
+    expect(lpips).toBeDefined();
+    const without = loadModels(wasmRuntime(), withoutLpips);
+    try {
+      const events: GenerationEvent[] = [];
+      await generate(settings, without, { onProgress: (e) => events.push(e) });
+      expect(events[0]).toEqual({ type: 'notice', message: INIT_LOSS_NOTICE });
+      expect(events.filter((e) => e.type === 'step' && e.losses?.init !== undefined)).toEqual([]);
+    } finally {
+      await without.dispose();
+    }
+  }, 180_000);
 
   it('runs DDPM (a plain step count) and image prompts (cutn targets each, weights / |Σw|)', async () => {
     await withModels({}, async (models) => {

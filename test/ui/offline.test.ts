@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_MANIFEST, type ModelStatus } from '../../src/cache';
 import { offlineMessage, usableOffline } from '../../src/ui/offline';
 
-const status = (id: string, state: ModelStatus['state']): ModelStatus => ({ id, state, bytesDone: 0, totalBytes: undefined, files: [] });
+const status = (id: string, state: ModelStatus['state']): ModelStatus => ({ id, state, bytesDone: 0, totalBytes: undefined, storedBytes: 0, files: [] });
 
 describe('what the offline banner offers', () => {
   it('lists only the models whose every file is verified, by label', () => {

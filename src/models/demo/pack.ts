@@ -70,7 +70,8 @@ export interface DemoPack {
   readonly tokenizer: ClipTokenizer;
   /** Only the M variant: the demo has no L model. */
   readonly swinir: { readonly M: SwinIRModel };
-  readonly lpips: LpipsModel;
+  /** Made when the init term first runs, as a real LPIPS is read then. */
+  readonly lpips: () => Promise<LpipsModel>;
 }
 
 /**
@@ -83,7 +84,7 @@ export function buildDemoPack(): DemoPack {
   const unet = new ArrayWeights(seededArrays(unetParameterShapes(config), 1), 'demo UNet');
   const clip: LoadedClip = { architecture: DEMO_CLIP, weights: seededArrays(clipShapes(DEMO_CLIP), 2) };
   const swinir: SwinIRModel = { config: DEMO_SWINIR, weights: new ArrayWeights(seededArrays(expectedShapes(DEMO_SWINIR), 3), 'demo SwinIR') };
-  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: demoLpips() };
+  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: () => Promise.resolve(demoLpips()) };
 }
 
 /** Settings that keep the demo to seconds on wasm (fewer steps and cutouts than sample.py's defaults). */

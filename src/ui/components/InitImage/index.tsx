@@ -9,8 +9,8 @@ export function InitImage() {
   const init = useStudio((s) => s.initImage);
   const skip = useStudio((s) => s.settings.skipTimesteps);
   const initScale = useStudio((s) => s.settings.initScale);
-  // The demo pack brings a tiny LPIPS-VGG; cached checkpoints and packs do not yet.
-  const lpips = useStudio((s) => s.modelChoice.source === 'demo');
+  // The demo pack brings a tiny LPIPS-VGG; cached checkpoints run the term when LPIPS-VGG is chosen beside them.
+  const lpips = useStudio((s) => s.modelChoice.source === 'demo' || s.modelChoice.lpips !== undefined);
   return (
     <fieldset className="init-image">
       <legend>Init image</legend>
@@ -23,7 +23,7 @@ export function InitImage() {
       <p className="hint" id="init-scale-note">
         {lpips
           ? 'Init scale: how strongly LPIPS-VGG pulls the painting towards the init image at every step (the seed uses 1000; 0 turns it off).'
-          : `Init scale is off with these models: ${INIT_LOSS_NOTICE}.`}
+          : `Init scale is off with these models: ${INIT_LOSS_NOTICE}. With cached checkpoints, download LPIPS-VGG under Models and choose it to turn it on.`}
       </p>
     </fieldset>
   );

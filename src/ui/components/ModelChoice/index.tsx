@@ -4,13 +4,14 @@ import type { CachedChoice } from '../../../../workers/job-types';
 import { verifiedModels } from '../../models-state';
 import { studio, useStudio } from '../../store';
 
-type Slot = 'diffusion' | 'clip' | 'swinirM' | 'swinirL';
+type Slot = 'diffusion' | 'clip' | 'swinirM' | 'swinirL' | 'lpips';
 
 const SLOTS: readonly { readonly slot: Slot; readonly kind: ModelKind; readonly label: string; readonly optional: boolean }[] = [
   { slot: 'diffusion', kind: 'diffusion', label: 'Diffusion model', optional: false },
   { slot: 'clip', kind: 'clip', label: 'CLIP model', optional: false },
   { slot: 'swinirM', kind: 'swinir', label: 'SwinIR-M (upscale M)', optional: true },
   { slot: 'swinirL', kind: 'swinir', label: 'SwinIR-L (upscale L)', optional: true },
+  { slot: 'lpips', kind: 'lpips', label: 'LPIPS (init image term)', optional: true },
 ];
 
 const useVerified = (): ModelEntry[] => {
@@ -21,14 +22,15 @@ const useVerified = (): ModelEntry[] => {
 
 /**
  * A diffusion model, a CLIP and a SwinIR-M of one format (checkpoints, or a pack's converted
- * models; the worker runs no mix), the given diffusion model's if any, checkpoints first otherwise.
+ * models; the worker runs no mix), the given diffusion model's if any, checkpoints first otherwise;
+ * LPIPS (only ever a checkpoint) with checkpoints.
  */
 function firstOf(verified: readonly ModelEntry[], diffusionId?: string): CachedChoice | undefined {
   const wanted = verified.find((m) => m.id === diffusionId)?.format;
   for (const format of wanted ? [wanted] : (['checkpoint', 'onnx'] as const)) {
     const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind && m.format === format && (kind !== 'diffusion' || !diffusionId || m.id === diffusionId))?.id;
     const [diffusion, clip] = [pick('diffusion'), pick('clip')];
-    if (diffusion && clip) return { source: 'cache', diffusion, clip, swinirM: pick('swinir') };
+    if (diffusion && clip) return { source: 'cache', diffusion, clip, swinirM: pick('swinir'), lpips: pick('lpips') };
   }
   return undefined;
 }
@@ -74,7 +76,7 @@ export function ModelChoice() {
         <input type="radio" name="model-source" disabled={!cached} checked={choice.source === 'cache'} onChange={() => cached && studio.setState({ modelChoice: cached })} />
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
-      {choice.source === 'cache' && SLOTS.map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
+      {choice.source === 'cache' && SLOTS.filter((spec) => spec.kind !== 'lpips' || formatOf(verified, choice.diffusion) === 'checkpoint').map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
       <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : notice(choice, verified)}</p>
     </fieldset>
   );

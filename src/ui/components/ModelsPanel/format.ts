@@ -32,7 +32,10 @@ export function sizeText(model: ModelEntry): string {
 
 export function statusText(status: ModelStatus | undefined): string {
   if (!status || status.state === 'absent') return 'Not downloaded';
-  if (status.state === 'verified') return `Cached and verified (${formatBytes(status.bytesDone)})`;
+  if (status.state === 'verified') {
+    const kept = status.storedBytes < status.bytesDone ? `${formatBytes(status.storedBytes)} kept of ${formatBytes(status.bytesDone)}` : formatBytes(status.bytesDone);
+    return `Cached and verified (${kept})`;
+  }
   const of = status.totalBytes !== undefined ? ` of ${formatBytes(status.totalBytes)}` : '';
   return `Partly downloaded: ${formatBytes(status.bytesDone)}${of} (resumes)`;
 }

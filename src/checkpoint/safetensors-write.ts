@@ -1,3 +1,8 @@
+/**
+ * safetensors written: the cache keeps the tensors a model reads of a bigger checkpoint in this
+ * form (cache/subset.ts), and tests build files with it. `dtype` is any string, so that tests can
+ * write what a reader must refuse.
+ */
 export interface SafetensorsInput {
   readonly name: string;
   readonly dtype: string;
