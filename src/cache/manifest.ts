@@ -117,17 +117,30 @@ const CLIP_VOCAB = {
 } as const;
 
 /** An OpenAI CLIP model: its TorchScript file (mirrored byte for byte), then other containers, then upstream's dead URL. */
-const clip = (id: string, label: string, file: { name: string; size: number; sha256: string }, mirrors: readonly FileSource[]): ModelEntry => {
+const clip = (id: string, label: string, file: { name: string; size?: number; sha256: string }, mirrors: readonly FileSource[]): ModelEntry => {
   const upstream = `${CLIP_MODELS}${file.sha256}/${file.name}`;
   return {
     id, kind: 'clip', label, format: 'checkpoint', page: 'https://github.com/openai/CLIP',
     files: [
-      { name: file.name, role: 'weights', url: upstream, sources: [...mirrors, { url: upstream, container: 'torchscript', size: file.size, sha256: file.sha256 }] },
+      { name: file.name, role: 'weights', url: upstream, sources: [...mirrors, { url: upstream, container: 'torchscript', ...(file.size !== undefined ? { size: file.size } : {}), sha256: file.sha256 }] },
       CLIP_VOCAB,
     ],
     source: 'openai/CLIP clip/clip.py _MODELS (the SHA-256 is the URL path segment); mirrors on Hugging Face, checked by their LFS pointers (issue 21)',
   };
 };
+
+/**
+ * OpenAI's ResNet CLIPs: clip.py `_MODELS`' SHA-256 (the URL segment; no size is published and the
+ * upstream host is gone), and timm's open_clip safetensors of each, OpenAI's key names, on `main`
+ * (the first verified download records its digest).
+ */
+const CLIP_RESNETS: readonly [name: string, sha256: string, timm: string][] = [
+  ['RN50', 'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762', 'resnet50'],
+  ['RN101', '8fa8567bab74a42d41c5915025a8e4538c3bdbe8804a470a72f30b0d94fab599', 'resnet101'],
+  ['RN50x4', '7e526bd135e493cef0776de27d5f42653e6b4c8bf9e0f653bb11773263205fdd', 'resnet50x4'],
+  ['RN50x16', '52378b407f34354e150460fe41077663dd5b39c54cd0bfd2b27167a4a06ec9aa', 'resnet50x16'],
+  ['RN50x64', 'be1cfb55d75a9666199fb2206c106743da0f6468c9d327f3e0d0a543a9919d9c', 'resnet50x64'],
+];
 
 const SWINIR_REPO = 'JingyunLiang/SwinIR';
 const SWINIR_TAG = 'v0.0';
@@ -236,6 +249,9 @@ export const BUILTIN_MANIFEST: ModelManifest = {
       },
     ]),
     // Size and SHA-256 as several projects pin the release asset (e.g. TensoRaws/ccrestoration); the mirror must hold the same bytes.
+    ...CLIP_RESNETS.map(([name, sha256, timm]) => clip(`clip-${name.toLowerCase()}`, `CLIP ${name}`, { name: `${name}.pt`, sha256 }, [
+      { url: hf(`timm/${timm}_clip.openai`, 'main', 'open_clip_model.safetensors'), container: 'safetensors' },
+    ])),
     swinir('swinir-m-x4', 'SwinIR-M real-world ×4 (GAN)', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth', SWINIR_M_X4, [
       { url: hf('mikestealth/SwinIR', 'main', '003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth'), container: 'torch', ...SWINIR_M_X4 },
     ]),

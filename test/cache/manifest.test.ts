@@ -29,7 +29,7 @@ describe('the built-in manifest', () => {
     expect(validateManifest(JSON.parse(JSON.stringify(BUILTIN_MANIFEST)), 'built-in')).toEqual(BUILTIN_MANIFEST);
   });
 
-  it('lists the seed checkpoint with its yaml, the OpenAI and LSUN bases, three CLIPs, two SwinIRs and LPIPS-VGG', () => {
+  it('lists the seed checkpoint with its yaml, the OpenAI and LSUN bases, the eight CLIPs, two SwinIRs and LPIPS-VGG', () => {
     const names = BUILTIN_MANIFEST.models.map((m) => [m.id, m.files.map((f) => f.name)]);
     expect(names).toEqual([
       ['clip-diffusion-art-256', ['256x256_clip_diffusion_art.pt', '256x256_clip_diffusion_art.yaml']],
@@ -38,6 +38,7 @@ describe('the built-in manifest', () => {
       ['clip-vit-b16', ['ViT-B-16.pt', 'bpe_simple_vocab_16e6.txt.gz']],
       ['clip-vit-b32', ['ViT-B-32.pt', 'bpe_simple_vocab_16e6.txt.gz']],
       ['clip-vit-l14', ['ViT-L-14.pt', 'bpe_simple_vocab_16e6.txt.gz']],
+      ...['RN50', 'RN101', 'RN50x4', 'RN50x16', 'RN50x64'].map((n) => [`clip-${n.toLowerCase()}`, [`${n}.pt`, 'bpe_simple_vocab_16e6.txt.gz']]),
       ['swinir-m-x4', ['003_realSR_BSRGAN_DFO_s64w8_SwinIR-M_x4_GAN.pth']],
       ['swinir-l-x4', ['003_realSR_BSRGAN_DFOWMFC_s64w8_SwinIR-L_x4_GAN.pth']],
       ['lpips-vgg', ['vgg16-397923af.pth', 'vgg.pth']],

@@ -136,7 +136,7 @@ describeWithFixtures('models panel with a local model server', () => {
     await page.getByRole('img', { name: 'Init image: init.png' }).waitFor();
     expect(await page.locator('#init-scale-note').textContent()).toMatch(/^Init scale: how strongly LPIPS-VGG pulls/);
     await fillJob(page, { prompt: 'from the cache', seed: 11 });
-    await page.getByLabel('Init scale').fill('500');
+    await page.getByLabel('Init scale').fill('1000');
     await page.getByRole('button', { name: 'Generate' }).click();
     expect(await waitForJob(page, 240_000)).toBe('Done');
     const sr = decodePng((await download(page, /^Download upscaled PNG 128×128$/)).bytes);

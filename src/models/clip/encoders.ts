@@ -1,6 +1,7 @@
 import { add, causalMask, concat, conv2d, expand, gather, matmul, reshape, transpose, type Tensor } from '../../graph';
 import type { ClipArchitecture } from './architecture';
 import type { Param } from './params';
+import { encodeResNetImage } from './resnet';
 import { clipLayerNorm, transformerTower } from './transformer';
 
 export interface TextEncoding {
@@ -24,13 +25,21 @@ export function encodeText(tokens: Tensor, eotOneHot: Tensor, p: Param, a: ClipA
 }
 
 export interface ImageEncoding {
-  readonly lnPre: Tensor;
-  readonly lnPost: Tensor;
+  /** What the fixtures record along the way, by their names: ln_pre and ln_post for a ViT; the stem, stages and attention pool's tokens for a ResNet. */
+  readonly intermediates: Readonly<Record<string, Tensor>>;
   readonly out: Tensor;
 }
 
-/** VisionTransformer.forward for normalised images [N, 3, R, R]: patches, class token, positions, ln_pre, blocks, ln_post of the class token, proj. */
+/** encode_image for normalised images [N, 3, R, R]: the ViT or the ModifiedResNet the architecture names. */
 export function encodeImage(image: Tensor, p: Param, a: ClipArchitecture): ImageEncoding {
+  if (!a.visionResNetLayers) return encodeVitImage(image, p, a);
+  const r = encodeResNetImage(image, p, a, a.visionResNetLayers);
+  const stages = Object.fromEntries(r.layers.map((t, i) => [`layer${i + 1}`, t]));
+  return { intermediates: { 'stem.relu1': r.stemRelu1, stem: r.stem, ...stages, 'layer2.0.downsample': r.layer2Downsample, 'attnpool.tokens': r.attnTokens }, out: r.out };
+}
+
+/** VisionTransformer.forward: patches, class token, positions, ln_pre, blocks, ln_post of the class token, proj. */
+function encodeVitImage(image: Tensor, p: Param, a: ClipArchitecture): ImageEncoding {
   const n = image.shape[0]!;
   const w = a.visionWidth;
   const ps = a.visionPatchSize;
@@ -42,5 +51,5 @@ export function encodeImage(image: Tensor, p: Param, a: ClipArchitecture): Image
   const lnPre = clipLayerNorm(tokens, p, 'visual.ln_pre', w, a);
   const classToken = transformerTower(lnPre, p, 'visual.transformer.', { width: w, heads: a.visionHeads, layers: a.visionLayers, outputRows: 1 }, a);
   const lnPost = clipLayerNorm(reshape(classToken, [n, w]), p, 'visual.ln_post', w, a);
-  return { lnPre, lnPost, out: matmul(lnPost, p('visual.proj', [w, a.embedDim])) };
+  return { intermediates: { ln_pre: lnPre, ln_post: lnPost }, out: matmul(lnPost, p('visual.proj', [w, a.embedDim])) };
 }

@@ -6,7 +6,7 @@ import type { ClipStateDict } from './state-dict';
 
 export interface EncoderGraphOptions {
   readonly batch?: number;
-  /** Also output the intermediates the fixtures record (ln_final; ln_pre, ln_post). */
+  /** Also output the intermediates the fixtures record (ln_final; ImageEncoding.intermediates). */
   readonly intermediates?: boolean;
 }
 
@@ -29,9 +29,6 @@ export function buildImageEncoderGraph(weights: ClipStateDict, a: ClipArchitectu
   const image = g.input('image', 'float32', [batch, 3, a.imageResolution, a.imageResolution]);
   const enc = encodeImage(image, clipParams(g, weights), a);
   g.output(enc.out, 'embedding');
-  if (intermediates) {
-    g.output(enc.lnPre, 'ln_pre');
-    g.output(enc.lnPost, 'ln_post');
-  }
+  if (intermediates) for (const [name, t] of Object.entries(enc.intermediates)) g.output(t, name);
   return g;
 }

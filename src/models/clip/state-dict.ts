@@ -1,6 +1,7 @@
 import { hfClipSource, isFloating, numel, readHfClipAsOpenAI, readTensorFloat32, type Checkpoint, type Tensor } from '../../checkpoint/index';
 import { CheckpointError } from '../../errors';
 import { inferClipArchitecture, type ClipArchitecture } from './architecture';
+import { ATTNPOOL_TENSORS, foldBatchNorms, resNetConvBnPairs } from './resnet-weights';
 
 export interface Weight {
   readonly shape: readonly number[];
@@ -22,13 +23,14 @@ export interface LoadedClip {
 }
 
 const BLOCK_PARTS = ['attn.in_proj_weight', 'attn.in_proj_bias', 'attn.out_proj.weight', 'attn.out_proj.bias', 'ln_1.weight', 'ln_1.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias', 'ln_2.weight', 'ln_2.bias'];
-const TOP_LEVEL = ['positional_embedding', 'text_projection', 'logit_scale', 'token_embedding.weight', 'ln_final.weight', 'ln_final.bias', 'visual.class_embedding', 'visual.positional_embedding', 'visual.proj', 'visual.conv1.weight', 'visual.ln_pre.weight', 'visual.ln_pre.bias', 'visual.ln_post.weight', 'visual.ln_post.bias'];
+const TEXT_TOP_LEVEL = ['positional_embedding', 'text_projection', 'token_embedding.weight', 'ln_final.weight', 'ln_final.bias'];
+const VIT_TOP_LEVEL = ['visual.class_embedding', 'visual.positional_embedding', 'visual.proj', 'visual.conv1.weight', 'visual.ln_pre.weight', 'visual.ln_pre.bias', 'visual.ln_post.weight', 'visual.ln_post.bias'];
 
 /** HF files number their layers 'text_model.encoder.layers.N.'; the OpenAI names of every tensor they should hold. */
 function openAiNamesOfHf(hf: ReadonlyMap<string, Tensor>): string[] {
   const layers = (prefix: string) => new Set([...hf.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('.')[0])).size;
   const blocks = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => BLOCK_PARTS.map((p) => `${prefix}${i}.${p}`)).flat();
-  return [...TOP_LEVEL, ...blocks('transformer.resblocks.', layers('text_model.encoder.layers.')), ...blocks('visual.transformer.resblocks.', layers('vision_model.encoder.layers.'))];
+  return [...TEXT_TOP_LEVEL, 'logit_scale', ...VIT_TOP_LEVEL, ...blocks('transformer.resblocks.', layers('text_model.encoder.layers.')), ...blocks('visual.transformer.resblocks.', layers('vision_model.encoder.layers.'))];
 }
 
 async function readOpenAi(ck: Checkpoint): Promise<Map<string, Weight>> {
@@ -66,7 +68,11 @@ function applyHfConfig(a: ClipArchitecture, config: HfClipConfig | undefined): C
 /** Checks every tensor the encoders read is present with the shape the architecture implies. */
 function checkComplete(weights: ReadonlyMap<string, Weight>, a: ClipArchitecture): void {
   const blocks = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => BLOCK_PARTS.map((p) => `${prefix}${i}.${p}`)).flat();
-  const needed = [...TOP_LEVEL.filter((n) => n !== 'logit_scale'), ...blocks('transformer.resblocks.', a.textLayers), ...blocks('visual.transformer.resblocks.', a.visionLayers)];
+  const text = [...TEXT_TOP_LEVEL, ...blocks('transformer.resblocks.', a.textLayers)];
+  const vision = a.visionResNetLayers
+    ? [...resNetConvBnPairs(a.visionResNetLayers).flatMap(([conv]) => [`${conv}.weight`, `${conv}.bias`]), ...ATTNPOOL_TENSORS]
+    : [...VIT_TOP_LEVEL, ...blocks('visual.transformer.resblocks.', a.visionLayers)];
+  const needed = [...text, ...vision];
   const missing = needed.filter((n) => !weights.has(n));
   if (missing.length) throw new CheckpointError(`CLIP state dict lacks ${missing.length} tensors: ${missing.slice(0, 5).join(', ')}`);
   for (const [name, w] of weights) {
@@ -77,12 +83,14 @@ function checkComplete(weights: ReadonlyMap<string, Weight>, a: ClipArchitecture
 /**
  * Reads a CLIP checkpoint into float32 OpenAI-named weights and infers its architecture: the
  * TorchScript archives OpenAI released (fp16), plain `state_dict()` files, and HF `CLIPModel`
- * safetensors (with their config.json, when there is one).
+ * safetensors (with their config.json, when there is one). A ResNet's BatchNorms come folded into
+ * their convolutions (resnet-weights.ts).
  */
 export async function loadClip(ck: Checkpoint, hfConfig?: HfClipConfig): Promise<LoadedClip> {
   const isHf = ck.format === 'safetensors' && [...ck.tensors.keys()].some((k) => k.startsWith('text_model.'));
-  const weights = isHf ? await readHf(ck) : await readOpenAi(ck);
-  const architecture = applyHfConfig(inferClipArchitecture(new Map([...weights].map(([k, w]) => [k, w.shape]))), isHf ? hfConfig : undefined);
+  const read = isHf ? await readHf(ck) : await readOpenAi(ck);
+  const architecture = applyHfConfig(inferClipArchitecture(new Map([...read].map(([k, w]) => [k, w.shape]))), isHf ? hfConfig : undefined);
+  const weights = architecture.visionResNetLayers ? foldBatchNorms(read, architecture.visionResNetLayers) : read;
   checkComplete(weights, architecture);
   return { architecture, weights };
 }

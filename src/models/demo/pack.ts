@@ -55,11 +55,39 @@ export function clipShapes(a: ClipArchitecture): [string, number[]][] {
   const [v, t] = [a.visionWidth, a.textWidth];
   const grid = a.imageResolution / a.visionPatchSize;
   const tower = (prefix: string, layers: number, w: number) => Array.from({ length: layers }, (_, i) => BLOCK.map(([n, s]): [string, number[]] => [`${prefix}${i}.${n}`, s(w)])).flat();
-  return [
-    ['token_embedding.weight', [a.vocabSize, t]], ['positional_embedding', [a.contextLength, t]], ['ln_final.weight', [t]], ['ln_final.bias', [t]], ['text_projection', [t, a.embedDim]],
+  const vit = (): [string, number[]][] => [
     ['visual.conv1.weight', [v, 3, a.visionPatchSize, a.visionPatchSize]], ['visual.class_embedding', [v]], ['visual.positional_embedding', [grid * grid + 1, v]],
     ['visual.ln_pre.weight', [v]], ['visual.ln_pre.bias', [v]], ['visual.ln_post.weight', [v]], ['visual.ln_post.bias', [v]], ['visual.proj', [v, a.embedDim]],
-    ...tower('transformer.resblocks.', a.textLayers, t), ...tower('visual.transformer.resblocks.', a.visionLayers, v),
+    ...tower('visual.transformer.resblocks.', a.visionLayers, v),
+  ];
+  return [
+    ['token_embedding.weight', [a.vocabSize, t]], ['positional_embedding', [a.contextLength, t]], ['ln_final.weight', [t]], ['ln_final.bias', [t]], ['text_projection', [t, a.embedDim]],
+    ...tower('transformer.resblocks.', a.textLayers, t),
+    ...(a.visionResNetLayers ? resNetShapes(a, a.visionResNetLayers) : vit()),
+  ];
+}
+
+/** A ModifiedResNet tower's tensors as loadClip leaves them (each BatchNorm folded into its conv's weight and bias). */
+function resNetShapes(a: ClipArchitecture, stages: readonly number[]): [string, number[]][] {
+  const w = a.visionWidth;
+  const convs: [string, number[]][] = [['visual.conv1', [w / 2, 3, 3, 3]], ['visual.conv2', [w / 2, w / 2, 3, 3]], ['visual.conv3', [w, w / 2, 3, 3]]];
+  let inplanes = w;
+  stages.forEach((blocks, s) => {
+    const planes = w * 2 ** s;
+    for (let b = 0; b < blocks; b++) {
+      const prefix = `visual.layer${s + 1}.${b}.`;
+      convs.push([`${prefix}conv1`, [planes, inplanes, 1, 1]], [`${prefix}conv2`, [planes, planes, 3, 3]], [`${prefix}conv3`, [planes * 4, planes, 1, 1]]);
+      if (b === 0) convs.push([`${prefix}downsample.0`, [planes * 4, inplanes, 1, 1]]);
+      inplanes = planes * 4;
+    }
+  });
+  const c = w * 32;
+  const grid = a.imageResolution / 32;
+  const projections = ['q_proj', 'k_proj', 'v_proj'].flatMap((l): [string, number[]][] => [[`visual.attnpool.${l}.weight`, [c, c]], [`visual.attnpool.${l}.bias`, [c]]]);
+  return [
+    ...convs.flatMap(([name, shape]): [string, number[]][] => [[`${name}.weight`, shape], [`${name}.bias`, [shape[0]!]]]),
+    ['visual.attnpool.positional_embedding', [grid * grid + 1, c]], ...projections,
+    ['visual.attnpool.c_proj.weight', [a.embedDim, c]], ['visual.attnpool.c_proj.bias', [a.embedDim]],
   ];
 }
 

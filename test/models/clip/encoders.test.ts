@@ -71,9 +71,17 @@ describeWithFixtures('CLIP encoders from each checkpoint file', () => {
   });
 });
 
-it('refuses ResNet CLIP checkpoints by name and infers ViT-B/16 from its shapes', () => {
-  const rn = new Map<string, number[]>([['visual.layer1.0.conv1.weight', [64, 64, 1, 1]], ['visual.attnpool.c_proj.weight', [1024, 2048]]]);
-  expect(() => inferClipArchitecture(rn)).toThrow(/ResNet.*not yet supported/);
+it("infers RN50x4 and ViT-B/16 from their shapes as build_model does, and refuses what is neither", () => {
+  const stages = [4, 6, 10, 6];
+  const rn = new Map<string, number[]>([
+    ['visual.attnpool.positional_embedding', [82, 2560]], ['text_projection', [640, 640]], ['positional_embedding', [77, 640]], ['token_embedding.weight', [49408, 640]], ['ln_final.weight', [640]],
+    ...stages.flatMap((n, s) => Array.from({ length: n }, (_, b): [string, number[]] => [`visual.layer${s + 1}.${b}.conv1.weight`, [80 * 2 ** s, 80, 1, 1]])),
+    ...Array.from({ length: 12 }, (_, i): [string, number[]] => [`transformer.resblocks.${i}.attn.in_proj_weight`, [1920, 640]]),
+  ]);
+  const r = inferClipArchitecture(rn);
+  expect(clipModelName(r)).toBe('RN50x4');
+  expect([r.imageResolution, r.visionWidth, r.visionHeads, r.visionResNetLayers, r.embedDim, r.textHeads]).toEqual([288, 80, 40, stages, 640, 10]);
+  expect(() => inferClipArchitecture(new Map([['text_projection', [8, 8]]]))).toThrow(/not a CLIP checkpoint/);
   const b16 = new Map<string, number[]>([
     ['visual.proj', [768, 512]], ['visual.conv1.weight', [768, 3, 16, 16]], ['visual.positional_embedding', [197, 768]],
     ['text_projection', [512, 512]], ['positional_embedding', [77, 512]], ['token_embedding.weight', [49408, 512]], ['ln_final.weight', [512]],
