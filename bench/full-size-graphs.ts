@@ -7,7 +7,7 @@ import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unet
 import { ArrayWeights, SeededWeights, type WeightSource } from '../src/models/weights';
 import { hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier, createRng } from '../src/sampling/index';
-import { SWINIR_M, VIT_B16 } from './full-size-configs';
+import { RN50, SWINIR_M, VIT_B16 } from './full-size-configs';
 
 /**
  * The seed's models at real size with seeded weights (or the demo pack's, for a software adapter),
@@ -35,6 +35,7 @@ export interface BenchModelSet {
 const artConfig = () => resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
 
 export const vitB16 = (): LoadedClip => ({ architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) });
+export const rn50 = (): LoadedClip => ({ architecture: RN50, weights: seededArrays(clipShapes(RN50).filter(([n]) => n.startsWith('visual.')), 12) });
 
 export const FULL_SIZE: BenchModelSet = {
   name: 'full size: art UNet 256², ViT-B/16, SwinIR-M',

@@ -4,18 +4,19 @@ import { join } from 'node:path';
 import { backendLoader } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import type { HostTensor } from '../src/runtime';
-import { clipGuidance, swinir, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';
+import { clipGuidance, FULL_SIZE, rn50, swinir, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';
 import { GFLOPS } from './flops';
 import type { BenchContext, Benchmark, Figure } from './run';
 
 /**
- * `npm run bench -- profile [unet unet_guided clip_guidance swinir]`: where each model's time goes,
+ * `npm run bench -- profile [unet unet_guided clip_guidance clip_guidance_rn50 swinir]`: where each model's time goes,
  * by ONNX op type, from onnxruntime's profiler on the native CPU EP, for warm runs (WARM_UPS runs
  * first: a session's first runs touch fresh memory). onnxruntime-web 1.30's wasm build has no file
  * system, so its profiler's output is lost: on wasm only the whole run is timed.
  */
 const MODELS: Readonly<Record<string, () => BenchGraph>> = {
   unet: () => unetForward(), unet_guided: () => unetGuided(), clip_guidance: () => clipGuidance(10), swinir: () => swinir(),
+  clip_guidance_rn50: () => clipGuidance(10, { ...FULL_SIZE, clip: rn50 }),
 };
 const WARM_UPS = 2;
 const RUNS = 2;
