@@ -1,13 +1,13 @@
 import { optimize, serialize, type Graph } from '../src/graph';
-import type { ClipArchitecture, ClipStateDict } from '../src/models/clip/index';
+import type { ClipArchitecture } from '../src/models/clip/index';
 import { buildImageEncoderGraph } from '../src/models/clip/index';
-import { clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, scaleFeeds } from '../src/models/guidance/index';
 import { hostTensor, type HostTensor, type Runtime } from '../src/runtime';
 import { applyScaleMultiplier } from '../src/sampling/guidance-input';
 import { createRng } from '../src/sampling/rng';
 import { countFlops, gflopsFigure } from './flops';
 import { RN50, RN50X4, VIT_B16 } from './full-size-configs';
+import { seededClip } from './full-size-graphs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
@@ -27,9 +27,6 @@ const MODELS: Readonly<Record<string, { readonly architecture: ClipArchitecture;
   RN50: { architecture: RN50, torch: { forwardMs: 3500, gradientMs: 8200 } },
   RN50x4: { architecture: RN50X4, torch: { forwardMs: 7900, gradientMs: 25700 } },
 };
-
-/** Seeded vision-tower weights (the only ones the image graphs read): the demo pack's law, at real size. */
-const seededVisionWeights = (a: ClipArchitecture): ClipStateDict => seededArrays(clipShapes(a).filter(([name]) => name.startsWith('visual.')), 20260601);
 
 /**
  * Two warm-up runs (a session's first runs touch fresh memory), then the sub-batches timed back to
@@ -59,7 +56,7 @@ const bench: Benchmark = {
     const sub = Math.min(cutn, Number(numbers[1] ?? DEFAULT_SUB_BATCH));
     if (cutn % sub !== 0) throw new Error(`cutn ${cutn} is not a multiple of the sub-batch ${sub}`);
     const a = model.architecture;
-    const clip = { weights: seededVisionWeights(a), architecture: a };
+    const clip = seededClip(a);
     const cs = a.imageResolution;
     const geometry = { height: SIZE, width: SIZE, cutSize: cs, cutn };
     const subGeometry = { ...geometry, cutn: sub };

@@ -1,5 +1,5 @@
 import { optimize, type GraphData } from '../src/graph';
-import type { LoadedClip } from '../src/models/clip/index';
+import type { ClipArchitecture, LoadedClip } from '../src/models/clip/index';
 import { buildDemoPack, clipShapes, seededArrays } from '../src/models/demo/index';
 import { buildGuidanceGraph, cutoutFeeds, drawCutouts, perspectiveCoefficients, scaleFeeds } from '../src/models/guidance/index';
 import { buildSwinIRGraph, type SwinIRModel } from '../src/models/swinir/index';
@@ -34,8 +34,10 @@ export interface BenchModelSet {
 
 const artConfig = () => resolveConfig(UNET_PRESETS['256x256_clip_diffusion_art']!.flags);
 
-export const vitB16 = (): LoadedClip => ({ architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16).filter(([n]) => n.startsWith('visual.')), 12) });
-export const rn50 = (): LoadedClip => ({ architecture: RN50, weights: seededArrays(clipShapes(RN50).filter(([n]) => n.startsWith('visual.')), 12) });
+/** A CLIP at real size with seeded weights for its image tower, the only one the image graphs read. */
+export const seededClip = (architecture: ClipArchitecture): LoadedClip => ({ architecture, weights: seededArrays(clipShapes(architecture).filter(([n]) => n.startsWith('visual.')), 12) });
+export const vitB16 = (): LoadedClip => seededClip(VIT_B16);
+export const rn50 = (): LoadedClip => seededClip(RN50);
 
 export const FULL_SIZE: BenchModelSet = {
   name: 'full size: art UNet 256², ViT-B/16, SwinIR-M',

@@ -3,7 +3,7 @@ import { argmaxIndex, buildTextEncoderGraph, clipParams, encodeImage, loadClip, 
 import { sphericalDistLoss } from '../../models/guidance/index';
 import { hostTensor } from '../../runtime';
 import { isCheckpointFile } from './checkpoint-files';
-import { ref, relCheck, runOnce, withCheckpoint, withRefs, type Refs } from './model-checks';
+import { ref, relCheck, runOnce, runOptimized, withCheckpoint, withRefs, type Refs } from './model-checks';
 import { exact, guardMany } from './results';
 import type { CheckResult, GroupContext } from './types';
 
@@ -69,9 +69,9 @@ async function fileChecks(ctx: GroupContext, refs: Refs, file: string): Promise<
   const text = await runOnce(ctx.runtime, buildTextEncoderGraph(clip.weights, clip.architecture, { batch: n, intermediates: true }), textEncoderFeeds(batch));
   const textOut = text.embedding!.data as Float32Array;
   const image = feed(`${key}.image`);
-  const graph = imageGraph(ctx, clip, image.shape);
-  const off = opsOffWebGpu(optimize(graph));
-  const out = await runOnce(ctx.runtime, graph, {
+  const graph = optimize(imageGraph(ctx, clip, image.shape));
+  const off = opsOffWebGpu(graph);
+  const out = await runOptimized(ctx.runtime, graph, {
     image, image01: feed(`${key}.image01`), 'vjp.cotangent': feed(`${key}.vjp.cotangent`),
     target: hostTensor('float32', [1, clip.architecture.embedDim], textOut.slice(0, clip.architecture.embedDim)),
   });

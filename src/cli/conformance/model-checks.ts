@@ -1,5 +1,5 @@
 import { openCheckpoint, readTensor, readTensorFloat32, type Checkpoint } from '../../checkpoint/index';
-import { optimize, serialize, type Graph } from '../../graph';
+import { optimize, serialize, type Graph, type GraphData } from '../../graph';
 import type { HostTensor, Runtime, Session } from '../../runtime';
 import { compareArrays, guard } from './results';
 import type { CheckResult, GroupContext } from './types';
@@ -36,8 +36,11 @@ export function relCheck(group: string, name: string, actual: ArrayLike<number>,
 export const sessionOf = (runtime: Runtime, graph: Graph): Promise<Session> => runtime.createSession(serialize(optimize(graph)));
 
 /** Runs a graph once on a fresh session and disposes of it. */
-export async function runOnce(runtime: Runtime, graph: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
-  const session = await sessionOf(runtime, graph);
+export const runOnce = (runtime: Runtime, graph: Graph, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> => runOptimized(runtime, optimize(graph), feeds);
+
+/** runOnce for a graph already optimised (a check that also inspects it). */
+export async function runOptimized(runtime: Runtime, graph: GraphData, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const session = await runtime.createSession(serialize(graph));
   try {
     return await session.run(feeds);
   } finally {
