@@ -51,7 +51,7 @@ export const FULL_SIZE: BenchModelSet = {
 /** The demo pack's models (64² UNet, tiny ViT, tiny SwinIR): what a software adapter can time in seconds. */
 export const TINY: BenchModelSet = (() => {
   const demo = buildDemoPack();
-  return { name: 'tiny: the demo pack (64² UNet, tiny ViT, tiny SwinIR)', size: demo.unet.config.imageSize, unetConfig: demo.unet.config, unetWeights: () => demo.unet.weights, clip: () => demo.clip, swinir: () => demo.swinir.M };
+  return { name: 'tiny: the demo pack (64² UNet, tiny ViT, tiny SwinIR)', size: demo.unet.config.imageSize, unetConfig: demo.unet.config, unetWeights: () => demo.unet.weights, clip: () => demo.clips[0]!, swinir: () => demo.swinir.M };
 })();
 
 const image = (shape: readonly number[], seed: number, scale = 1): HostTensor => {

@@ -14,11 +14,11 @@ import type { Benchmark, Figure } from './run';
  * keepReleasedSessions), against the unique weights of the three models. Graphs as the pipeline
  * builds them (`buildGraph`, then `optimize`, as `defaultGraphBytes` does), full size, seeded.
  */
-const GUIDANCE: GraphSpec = { kind: 'guidance', cutn: 10, targets: 1, lossFn: 'spherical', augment: true };
+const GUIDANCE: GraphSpec = { kind: 'guidance', guide: 0, cutn: 10, targets: 1, lossFn: 'spherical', augment: true };
 /** Before: a forward-only UNet session beside the guidance graph. Now (LoadModelsOptions.oneUnetCopy): the guidance graph alone. */
 const LAYOUTS: Record<string, readonly GraphSpec[]> = {
-  with_forward_session: [{ kind: 'unet' }, { kind: 'unet_guided' }, { kind: 'clip_text' }, GUIDANCE],
-  one_unet_copy: [{ kind: 'unet_guided' }, { kind: 'clip_text' }, GUIDANCE],
+  with_forward_session: [{ kind: 'unet' }, { kind: 'unet_guided' }, { kind: 'clip_text', guide: 0 }, GUIDANCE],
+  one_unet_copy: [{ kind: 'unet_guided' }, { kind: 'clip_text', guide: 0 }, GUIDANCE],
 };
 
 const MIB = 2 ** 20;
@@ -28,7 +28,7 @@ const parameterBytes = (shapes: Iterable<readonly [string, readonly number[]]>):
 
 function sources(): ModelSources {
   const clip = { architecture: VIT_B16, weights: seededArrays(clipShapes(VIT_B16), 12) };
-  return { unet: { config: FULL_SIZE.unetConfig, weights: FULL_SIZE.unetWeights() }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()) };
+  return { unet: { config: FULL_SIZE.unetConfig, weights: FULL_SIZE.unetWeights() }, clips: [clip], tokenizer: createClipTokenizer(demoVocabularyGz()) };
 }
 
 const bench: Benchmark = {

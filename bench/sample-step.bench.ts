@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeRuntime } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import { guidedModel, sessionSwap, subBatchOf } from '../src/pipeline/index';
-import { hostTensor, type Runtime, type Session } from '../src/runtime';
+import { hostTensor, type HostTensor, type Runtime, type Session } from '../src/runtime';
 import { applyScaleMultiplier, coefficientsAt, createRng, createSchedule, ddimStep, modelTimestep, predXstartOf, splitModelOutput } from '../src/sampling/index';
 import { clipGuidance, FULL_SIZE, unetForward, unetGuided } from './full-size-graphs';
 import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
@@ -79,8 +79,9 @@ async function steps(runtime: Runtime, models: Models, cutn: number, batches: nu
   let x: Float32Array = rng.fillNormal(new Float32Array(3 * SIZE * SIZE));
   const targets = { embeds: hostTensor('float32', [2, 512], rng.fillNormal(new Float32Array(1024))), weights: hostTensor('float32', [2], Float32Array.of(1.3333334, -0.33333334)) };
   const scales = applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 0, initScale: 0 }, 50);
-  const setup = { schedule, geometry: { height: SIZE, width: SIZE, cutSize: 224, cutn }, cutnBatches: batches, skipAugs: false, scales, targets, rng, clampGrad: true, subBatch: sub };
-  const { model, condFn } = guidedModel({ unet: sessions.session('unet'), unetGuided: sessions.session('unet_guided'), guidance: sessions.session('guidance') }, setup, SHAPE);
+  const guide = { run: (feeds: Record<string, HostTensor>) => sessions.session('guidance').run(feeds), cutSize: 224, targets, rng, subBatch: sub, weight: 1 };
+  const setup = { schedule, geometry: { height: SIZE, width: SIZE, cutn }, cutnBatches: batches, skipAugs: false, scales, guides: [guide], clampGrad: true };
+  const { model, condFn } = guidedModel({ unet: sessions.session('unet'), unetGuided: sessions.session('unet_guided') }, setup, SHAPE);
   const times: StepTimes[] = [];
   try {
     for (let k = 0, index = 44; k < STEPS; k++, index--) {

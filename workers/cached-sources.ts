@@ -55,16 +55,19 @@ async function lpipsSource(service: ModelService, id: string | undefined): Promi
 
 /**
  * Models read from the cache's verified chunks (tensors by range, never a whole file in one
- * buffer). UNet graphs are cached under the UNet checkpoint's digest, CLIP ones under CLIP's.
+ * buffer). UNet graphs are cached under the UNet checkpoint's digest, each CLIP's under its own.
+ * The guides share the first one's tokenizer (OpenAI's CLIPs all read the same vocabulary).
  */
 export async function cachedSources(service: ModelService, choice: CachedChoice): Promise<Sources> {
   const unet = await unetSources(service, choice.diffusion);
-  const clip = await clipSources(service, choice.clip);
+  const clips: Awaited<ReturnType<typeof clipSources>>[] = [];
+  for (const guide of choice.clips) clips.push(await clipSources(service, guide.id));
+  if (!clips[0]) throw new EngineError('choose a CLIP model to guide');
   const [m, l] = [await swinirSource(service, choice.swinirM, false), await swinirSource(service, choice.swinirL, true)];
   const swinir = { ...(m ? { M: m } : {}), ...(l ? { L: l } : {}) };
   const lpips = await lpipsSource(service, choice.lpips);
-  const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clip: clip.clip, tokenizer: clip.tokenizer, swinir, ...(lpips ? { lpips: lpips.load } : {}) };
+  const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clips: clips.map((c) => c.clip), tokenizer: clips[0].tokenizer, swinir, ...(lpips ? { lpips: lpips.load } : {}) };
   const label = service.labelOf(choiceIds(choice));
-  const graphSource = (spec: GraphSpec) => (spec.kind === 'unet' || spec.kind === 'unet_guided' ? unet.graphSource : spec.kind === 'lpips' && lpips ? lpips.graphSource : clip.graphSource);
+  const graphSource = (spec: GraphSpec) => ('guide' in spec ? clips[spec.guide]!.graphSource : spec.kind === 'lpips' && lpips ? lpips.graphSource : unet.graphSource);
   return { sources, label, graphSource };
 }

@@ -3,7 +3,7 @@ import { generate, loadModels, loadPackModels, parseModelJson, type GeneratedIma
 import type { Runtime } from '../src/runtime';
 import { cachedSources } from './cached-sources';
 import { cachedGraphBytes } from './graph-bytes';
-import { choiceIds, type CachedChoice, type JobEvent, type JobImage, type JobRequest, type JobResult, type Pixels } from './job-types';
+import { choiceIds, guidesOf, modelsKey, type CachedChoice, type JobEvent, type JobImage, type JobRequest, type JobResult, type Pixels } from './job-types';
 import { demoSources } from './model-sources';
 import type { ModelService } from './model-service';
 import { isPackChoice, packSources } from './pack-sources';
@@ -52,7 +52,7 @@ async function packModelsFor(runtime: Runtime, choice: CachedChoice, service: Mo
 }
 
 async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelService): Promise<Held> {
-  const key = JSON.stringify(request.models);
+  const key = modelsKey(request.models);
   if (held?.key === key) return held;
   await releaseModels();
   const choice = request.models;
@@ -60,7 +60,7 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
     held = { key, ...(await packModelsFor(runtime, choice, service)) };
     return held;
   }
-  const { sources, label, graphSource } = choice.source === 'demo' ? demoSources() : await cachedSources(service, choice);
+  const { sources, label, graphSource } = choice.source === 'demo' ? demoSources(guidesOf(choice)) : await cachedSources(service, choice);
   const graphBytes = cachedGraphBytes(service.store, graphSource, { storage: self.navigator.storage, onSkipped: (err) => notice(graphSkipped(err)) });
   held = { key, label, models: loadModels(runtime, sources, { graphBytes, ...poolOptions(runtime, sources.unet.config.imageSize) }) };
   return held;
@@ -107,6 +107,9 @@ async function runHeld(runtime: Runtime, service: ModelService, request: JobRequ
   onEvent({ type: 'loading', message: request.models.source === 'demo' ? 'Building the demo pack…' : 'Loading the models from the cache…' });
   const { models, label } = await modelsFor(runtime, request, service);
   onEvent({ type: 'loading', message: '' });
-  const images = await generate(request.settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
-  return { images: images.map(jobImage), modelLabel: label, backend: runtime.backend };
+  const guides = guidesOf(request.models);
+  const settings = { ...request.settings, guideWeights: guides.map((g) => g.weight) };
+  const images = await generate(settings, models, { onProgress: (e) => onEvent(jobEvent(e)), signal, previewEvery: request.previewEvery });
+  const labelOf = (id: string) => (request.models.source === 'demo' ? id : service.model(id).label);
+  return { images: images.map(jobImage), modelLabel: label, guides: guides.map((g) => ({ ...g, label: labelOf(g.id) })), backend: runtime.backend };
 }

@@ -1,5 +1,5 @@
 import { deleteGraph, getGraph, putGraph, type GraphSource, type KeyValueStore, type StorageManagerLike } from '../src/cache';
-import { defaultGraphBytes, type GraphBytes, type GraphSpec } from '../src/pipeline';
+import { defaultGraphBytes, graphOptions, type GraphBytes, type GraphSpec } from '../src/pipeline';
 
 export interface GraphCacheHooks {
   /** navigator.storage: a quota message quotes its estimate. */
@@ -19,7 +19,7 @@ export interface GraphCacheHooks {
  */
 export function cachedGraphBytes(store: KeyValueStore, sourceOf: (spec: GraphSpec) => GraphSource, hooks: GraphCacheHooks): GraphBytes {
   return async (spec, build) => {
-    const id = { source: sourceOf(spec), converterOptions: { pipelineGraph: spec } };
+    const id = { source: sourceOf(spec), converterOptions: { pipelineGraph: graphOptions(spec) } };
     const cached = await getGraph(store, id);
     const read = await cached?.readFile('model.onnx').catch(() => undefined);
     if (read) return read;

@@ -1,5 +1,7 @@
 import type { GraphSource } from '../src/cache';
-import { buildDemoPack, DEMO_LABEL } from '../src/models/demo';
+import { buildDemoPack, DEMO_LABEL, type DemoClipName } from '../src/models/demo';
+import { EngineError } from '../src/errors';
+import { isDemoClip, type GuideChoice } from './job-types';
 import type { GraphSpec, ModelSources } from '../src/pipeline';
 
 export interface Sources {
@@ -10,12 +12,16 @@ export interface Sources {
 }
 
 /** Bumped when buildDemoPack's weights or architecture change, so stale cached demo graphs are not used. */
-const DEMO_VERSION = 'demo-pack:1';
+const DEMO_VERSION = 'demo-pack:2';
 
 export const DEMO_PACK_LABEL = `Demo pack: tiny random models, not art. ${DEMO_LABEL}`;
 
-/** The built-in demo pack, built in the worker (about a second): runs offline on a fresh machine. */
-export function demoSources(): Sources {
-  const pack = buildDemoPack();
-  return { sources: pack, label: DEMO_PACK_LABEL, graphSource: () => ({ url: DEMO_VERSION, size: 0 }) };
+/** The built-in demo pack with the demo CLIPs asked for, built in the worker (about a second): runs offline on a fresh machine. */
+export function demoSources(guides: readonly GuideChoice[]): Sources {
+  const names = guides.map((g): DemoClipName => {
+    if (!isDemoClip(g.id)) throw new EngineError(`the demo pack has no CLIP model '${g.id}'`);
+    return g.id;
+  });
+  const pack = buildDemoPack(names);
+  return { sources: pack, label: DEMO_PACK_LABEL, graphSource: (spec) => ({ url: 'guide' in spec ? `${DEMO_VERSION}:${names[spec.guide]}` : DEMO_VERSION, size: 0 }) };
 }

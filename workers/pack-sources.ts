@@ -29,11 +29,13 @@ export function isPackChoice(service: ModelService, choice: CachedChoice): boole
 
 /** The pack's converted UNet, CLIP (with its BPE vocabulary, the entry's config file) and SwinIR, as the pipeline takes them. */
 export async function packSources(service: ModelService, choice: CachedChoice): Promise<{ pack: PackSources; label: string }> {
-  const vocabulary = await service.file(choice.clip, 'config');
-  if (!vocabulary) throw new PackError(`${service.model(choice.clip).label} needs CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) as its config file, and the pack lists none`);
+  const [clip, ...others] = choice.clips.map((g) => g.id);
+  if (!clip || others.length > 0) throw new PackError(`a pack's converted CLIP guides alone: choose one CLIP model (${choice.clips.length} chosen)`);
+  const vocabulary = await service.file(clip, 'config');
+  if (!vocabulary) throw new PackError(`${service.model(clip).label} needs CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) as its config file, and the pack lists none`);
   const swinir: Partial<Record<'M' | 'L', PackModel>> = {};
   if (choice.swinirM) swinir.M = await packModel(service, choice.swinirM);
   if (choice.swinirL) swinir.L = await packModel(service, choice.swinirL);
-  const pack: PackSources = { unet: await packModel(service, choice.diffusion), clip: await packModel(service, choice.clip), vocabulary: await readWhole(vocabulary), swinir };
+  const pack: PackSources = { unet: await packModel(service, choice.diffusion), clip: await packModel(service, clip), vocabulary: await readWhole(vocabulary), swinir };
   return { pack, label: service.labelOf(choiceIds(choice)) };
 }

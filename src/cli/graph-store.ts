@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, graphSourceKey } from '../cache/index';
-import { defaultGraphBytes, type GraphBytes, type GraphSpec } from '../pipeline/index';
+import { defaultGraphBytes, graphOptions, type GraphBytes, type GraphSpec } from '../pipeline/index';
 
 /** SHA-256 of a file, streamed. */
 export async function fileSha256(path: string): Promise<string> {
@@ -28,7 +28,7 @@ export function fsGraphStore(dir: string, originOf: (spec: GraphSpec) => GraphOr
   return async (spec, build) => {
     const origin = originOf(spec);
     const source = graphSourceKey({ url: 'file:', size: origin.size, sha256: origin.sha256 });
-    const key = createHash('sha256').update(`${source}\n${canonicalJson({ spec, options: origin.options })}`).digest('hex');
+    const key = createHash('sha256').update(`${source}\n${canonicalJson({ spec: graphOptions(spec), options: origin.options })}`).digest('hex');
     const path = join(dir, `${spec.kind}-${key.slice(0, 32)}.onnx`);
     const cached = await readFile(path).catch(() => undefined);
     if (cached) return new Uint8Array(cached.buffer, cached.byteOffset, cached.byteLength);

@@ -1,4 +1,5 @@
 import { SettingsError } from '../errors';
+import { DEMO_CLIP_NAMES } from '../models/demo/index';
 import { defaultSettings, type GenerationSettings } from '../pipeline/index';
 import { parseBackendArgs } from './backend-args';
 import type { BackendOptions } from '../runtime/node';
@@ -7,11 +8,19 @@ import type { BackendOptions } from '../runtime/node';
 export const SAMPLING_CHOICES = ['25', '50', '100', '150', '250', '500', '1000', 'ddim25', 'ddim50', 'ddim100', 'ddim150', 'ddim250', 'ddim500', 'ddim1000'];
 export const CLIP_CHOICES = ['RN50', 'RN101', 'RN50x4', 'RN50x16', 'RN50x64', 'ViT-B/32', 'ViT-B/16', 'ViT-L/14'];
 
+/** A CLIP model that guides, by name, with the weight on its term (`--clip_model ViT-B/16,RN50:0.5`). */
+export interface GuideArg {
+  readonly name: string;
+  readonly weight: number;
+}
+
 export interface SampleFiles {
   readonly checkpoint?: string;
   readonly modelConfig?: string;
-  readonly clipModel: string;
-  readonly clipCheckpoint?: string;
+  /** One or more (beyond the seed, which takes one); with --demo, the demo pack's names. */
+  readonly clipModels: readonly GuideArg[];
+  /** One file per --clip_model entry, in the same order. */
+  readonly clipCheckpoints: readonly string[];
   readonly clipVocab?: string;
   readonly initImage?: string;
   /** `path[:weight]` as given. */
@@ -88,6 +97,33 @@ function choice(raw: Raw, name: string, choices: readonly string[], fallback: st
   return v;
 }
 
+/**
+ * `--clip_model name[:weight],…`: each name one we can build (the demo pack's with --demo), each
+ * weight a finite number (default 1). Without the option: ViT-B/16, or the demo's ViT.
+ */
+function guidesOf(raw: Raw): GuideArg[] {
+  const demo = raw.flags.has('demo');
+  const known: readonly string[] = demo ? DEMO_CLIP_NAMES : CLIP_CHOICES;
+  const given = raw.values.get('clip_model') ?? (demo ? DEMO_CLIP_NAMES[0]! : 'ViT-B/16');
+  return given.split(',').map((entry) => {
+    const match = /^(.*?)(?::([^:/]*))?$/.exec(entry.trim())!;
+    const [name, weightText] = [match[1]!.trim(), match[2]];
+    if (!known.includes(name)) throw new SettingsError(`--clip_model: '${name}' is not a CLIP model we have${demo ? ' in the demo pack' : ''}; the known ones are ${known.join(', ')}`);
+    const weight = weightText === undefined ? 1 : Number(weightText);
+    if (weightText !== undefined && (weightText.trim() === '' || !Number.isFinite(weight))) throw new SettingsError(`--clip_model: the weight of ${name} must be a number, got '${weightText}'`);
+    return { name, weight };
+  });
+}
+
+/** --clip_checkpoint: one file per guide, comma-separated in --clip_model's order. */
+function clipCheckpointsOf(raw: Raw, guides: readonly GuideArg[]): string[] {
+  const given = raw.values.get('clip_checkpoint');
+  if (given === undefined) return [];
+  const files = given.split(',').map((f) => f.trim());
+  if (files.length !== guides.length) throw new SettingsError(`--clip_checkpoint names ${files.length} file${files.length === 1 ? '' : 's'} for ${guides.length} --clip_model entr${guides.length === 1 ? 'y' : 'ies'} (${guides.map((g) => g.name).join(', ')}): give one per model, comma-separated`);
+  return files;
+}
+
 function settingsOf(raw: Raw): GenerationSettings {
   const d = defaultSettings;
   const int = (name: string, fallback: number) => numberOf(raw, name, fallback, true);
@@ -110,15 +146,16 @@ export function parseSampleArgs(args: readonly string[]): SampleArgs {
   const { options: backend, rest } = parseBackendArgs(args);
   const raw = tokenize(rest);
   const v = (name: string) => raw.values.get(name);
+  const clipModels = guidesOf(raw);
   const files: SampleFiles = {
-    ...optional('checkpoint', v('checkpoint')), ...optional('modelConfig', v('model_config')), clipModel: choice(raw, 'clip_model', CLIP_CHOICES, 'ViT-B/16'),
-    ...optional('clipCheckpoint', v('clip_checkpoint')), ...optional('clipVocab', v('clip_vocab')), ...optional('initImage', v('init_image')), images: raw.images,
+    ...optional('checkpoint', v('checkpoint')), ...optional('modelConfig', v('model_config')), clipModels,
+    clipCheckpoints: clipCheckpointsOf(raw, clipModels), ...optional('clipVocab', v('clip_vocab')), ...optional('initImage', v('init_image')), images: raw.images,
     ...optional('srModelPath', v('sr_model_path')), largeSr: raw.flags.has('large_sr'),
     ...optional('lpipsVgg', v('lpips_vgg')), ...optional('lpipsLin', v('lpips_lin')),
   };
   if ((files.lpipsVgg === undefined) !== (files.lpipsLin === undefined)) throw new SettingsError('--lpips_vgg and --lpips_lin go together: LPIPS-VGG is torchvision\'s VGG16 file and LPIPS\'s linear weights');
   return {
-    settings: settingsOf(raw), files, outputDir: v('output_dir') ?? 'output_dir', saveSteps: raw.flags.has('save_steps'), demo: raw.flags.has('demo'),
+    settings: { ...settingsOf(raw), guideWeights: clipModels.map((g) => g.weight) }, files, outputDir: v('output_dir') ?? 'output_dir', saveSteps: raw.flags.has('save_steps'), demo: raw.flags.has('demo'),
     backend, cacheDir: v('cache_dir') ?? '.cache/graphs', maxCutoutsPerRun: numberOf(raw, 'max_cutouts_per_run', 10, true),
     keepSessions: raw.flags.has('keep_sessions') || raw.flags.has('demo'),
   };

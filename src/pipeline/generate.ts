@@ -38,7 +38,7 @@ async function oneImage(job: Job, models: LoadedModels, at: { sample: number; ba
   const size = models.imageSize;
   let losses: StepLosses | undefined;
   let stepStart = performance.now();
-  const result = await sampleImage(job, models.cutSize, {
+  const result = await sampleImage(job, {
     previewEvery: o.previewEvery ?? 5,
     ...(o.signal && { signal: o.signal }),
     onCondFn: (r) => (losses = { clip: r.clipLosses, tv: r.tvLoss, range: r.rangeLoss, saturation: r.satLoss, ...(r.initLoss !== undefined && { init: r.initLoss }), gradRms: gradRms(r.gradUnclamped) }),

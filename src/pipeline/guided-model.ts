@@ -14,8 +14,6 @@ export interface GuidedSessions {
   readonly unet?: RunSession;
   /** buildGuidedUnetGraph: the VJP of a cotangent on x̂0 through the UNet. */
   readonly unetGuided: RunSession;
-  /** buildGuidanceGraph for `setup.subBatch` cutouts. */
-  readonly guidance: RunSession;
   /** buildLpipsTermGraph, when the job has an init image, init_scale ≠ 0 and LPIPS is loaded. */
   readonly lpips?: RunSession;
 }
@@ -57,7 +55,7 @@ export function guidedModel(sessions: GuidedSessions, setup: CondFnSetup, shape:
     const predXstart = predXstartOf(c, x, splitModelOutput(out, shape).eps, false);
     const feeds = { [UNET_INPUTS.x]: hostTensor('float32', shape, x), [UNET_INPUTS.t]: one(t), [UNET_INPUTS.sqrtRecipAlphasCumprod]: one(c.sqrtRecipAlphaBar), [UNET_INPUTS.sqrtRecipm1AlphasCumprod]: one(c.sqrtRecipm1AlphaBar) };
     const vjp = async (cot: Float32Array) => (await sessions.unetGuided.run({ ...feeds, [UNET_INPUTS.cotangent]: hostTensor('float32', shape, cot) })).grad_x!.data as Float32Array;
-    const r = await clipCondFn({ ...setup, ...(signal && { signal }) }, (f) => sessions.guidance.run(f), vjp, x, predXstart, index);
+    const r = await clipCondFn({ ...setup, ...(signal && { signal }) }, vjp, x, predXstart, index);
     onResult?.(r, index);
     return r.grad;
   };

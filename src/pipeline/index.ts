@@ -6,9 +6,9 @@
 export { generate, render, type GenerateOptions } from './generate';
 export { guidedModel, type GuidedModel, type GuidedSessions } from './guided-model';
 export { sessionSwap, type SessionSwap, type SessionSwapHooks } from './session-swap';
-export { prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type SampleImageOptions } from './job';
+export { cutoutStream, prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type JobGuide, type SampleImageOptions } from './job';
 export {
-  buildGraph, defaultGraphBytes, loadModels, specKey,
+  buildGraph, defaultGraphBytes, graphOptions, loadModels, specKey,
   type GraphBytes, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type PoolOptions, type RunSession,
 } from './models';
 export type { GeneratedImage, GenerationEvent, NoticeEvent, RenderedImage, StepLosses, StepProgress, UpscaleProgressEvent } from './progress';

@@ -1,28 +1,37 @@
-import { throwIfAborted, type CancelSignal } from '../errors';
-import type { CondFnResult, CondFnSetup } from '../models/guidance/index';
+import { SettingsError, throwIfAborted, type CancelSignal } from '../errors';
+import type { CondFnResult, CondFnSetup, Guide } from '../models/guidance/index';
 import {
   applyScaleMultiplier, createRng, createSchedule, hashString, sampleLoop, samplingMethod,
   type Rng, type SampleResult, type SampleShape, type Schedule, type StepEvent,
 } from '../sampling/index';
 import { guidedModel, type GuidedSessions } from './guided-model';
-import type { GraphSpec, LoadedModels } from './models';
+import type { GraphSpec, LoadedModels, RunSession } from './models';
 import { initImageTensor, makeTargets, type Targets } from './targets';
 import { initLossRuns, validateSettings, type GenerationSettings } from './settings';
 import { hostTensor } from '../runtime';
+
+/** One CLIP model's share of a job: its targets, its guidance session, its cutout stream and weight. */
+export interface JobGuide {
+  readonly targets: Targets;
+  readonly spec: Extract<GraphSpec, { kind: 'guidance' }>;
+  readonly session: RunSession;
+  readonly cutSize: number;
+  /** Its CPU generator (cutouts), spec §13: the seed's for the first guide, one of its own for each other. */
+  readonly rng: Rng;
+  readonly weight: number;
+}
 
 /** Everything a sample needs, made once per generate() call. */
 export interface Job {
   readonly settings: GenerationSettings;
   readonly schedule: Schedule;
   readonly shape: SampleShape;
-  readonly targets: Targets;
+  readonly guides: readonly JobGuide[];
   readonly sessions: GuidedSessions;
-  readonly guidanceSpec: GraphSpec;
   /** Cutouts per guidance run. */
   readonly subBatch: number;
-  /** upstream's device generator (x_T and per-step noise) and CPU generator (cutouts), spec §13. */
+  /** upstream's device generator (x_T and per-step noise), spec §13. */
   readonly noiseRng: Rng;
-  readonly cpuRng: Rng;
   readonly initImage?: Float32Array;
 }
 
@@ -33,24 +42,45 @@ export function subBatchOf(cutn: number, limit: number): number {
 }
 
 /** The two streams of a seed: the same seed gives the same image on the same backend. */
-export const seededStreams = (seed: number): { noiseRng: Rng; cpuRng: Rng } => ({ noiseRng: createRng(seed), cpuRng: createRng(hashString(`cutouts:${seed}`)) });
+export const seededStreams = (seed: number): { noiseRng: Rng; cpuRng: Rng } => ({ noiseRng: createRng(seed), cpuRng: cutoutStream(seed, 0) });
+
+/**
+ * The cutout stream of guide `guide`: the seed's CPU stream for the first, a stream of its own for
+ * each other one, so adding a guide leaves the others' cutouts as they were.
+ */
+export const cutoutStream = (seed: number, guide: number): Rng => createRng(hashString(guide === 0 ? `cutouts:${seed}` : `cutouts:${seed}:guide${guide}`));
+
+/** Each guide's weight: settings.guideWeights (one per loaded CLIP model), or 1 each. */
+function guideWeights(settings: GenerationSettings, guides: number): readonly number[] {
+  const given = settings.guideWeights;
+  if (given === undefined) return Array.from({ length: guides }, () => 1);
+  if (given.length !== guides) throw new SettingsError(`${given.length} guide weight${given.length === 1 ? '' : 's'} given for ${guides} CLIP model${guides === 1 ? '' : 's'}`);
+  return given;
+}
 
 /** Schedule, targets and sessions for the settings (spec §3–4); the sessions stay with `models`. */
 export async function prepareJob(settings: GenerationSettings, models: LoadedModels, signal?: CancelSignal): Promise<Job> {
   validateSettings(settings);
   models.checkSettings?.(settings);
   const schedule = createSchedule({ steps: settings.diffusionSteps, respacing: settings.sampling });
-  const streams = seededStreams(settings.seed);
-  const targets = await makeTargets(models, settings, streams.cpuRng);
+  const weights = guideWeights(settings, models.cutSizes.length);
   const subBatch = subBatchOf(settings.cutn, models.maxCutoutsPerRun);
-  const guidanceSpec: GraphSpec = { kind: 'guidance', cutn: subBatch, targets: targets.count, lossFn: settings.lossFn, augment: !settings.skipAugs };
+  const made: Omit<JobGuide, 'session'>[] = [];
+  for (const [guide, cutSize] of models.cutSizes.entries()) {
+    const rng = cutoutStream(settings.seed, guide);
+    const targets = await makeTargets(models, guide, settings, rng);
+    throwIfAborted(signal, 'generation');
+    made.push({ targets, spec: { kind: 'guidance', guide, cutn: subBatch, targets: targets.count, lossFn: settings.lossFn, augment: !settings.skipAugs }, cutSize, rng, weight: weights[guide]! });
+  }
   throwIfAborted(signal, 'generation');
   const unet = models.oneUnetCopy ? {} : { unet: await models.session({ kind: 'unet' }) };
   const lpips = initLossRuns(settings, models) ? { lpips: await models.session({ kind: 'lpips' }) } : {};
-  const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), guidance: await models.session(guidanceSpec), ...lpips };
+  const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), ...lpips };
+  const guides: JobGuide[] = [];
+  for (const g of made) guides.push({ ...g, session: await models.session(g.spec) });
   const size = models.imageSize;
   return {
-    settings, schedule, shape: [1, 3, size, size], targets, sessions, guidanceSpec, subBatch, ...streams,
+    settings, schedule, shape: [1, 3, size, size], guides, sessions, subBatch, noiseRng: seededStreams(settings.seed).noiseRng,
     ...(settings.initImage && { initImage: initImageTensor(settings.initImage, size) }),
   };
 }
@@ -63,14 +93,16 @@ function initTerm(job: Job): CondFnSetup['init'] {
   return { image: hostTensor('float32', shape, initImage), scale: settings.initScale, run: (feeds) => lpips.run(feeds) };
 }
 
-function condFnSetup(job: Job, geometry: { size: number; cutSize: number }): CondFnSetup {
+function condFnSetup(job: Job): CondFnSetup {
   const s = job.settings;
   const init = initTerm(job);
   const scales = applyScaleMultiplier({ clipGuidanceScale: s.clipGuidanceScale, tvScale: s.tvScale, rangeScale: s.rangeScale, saturationScale: s.saturationScale, initScale: s.initScale }, s.scaleMultiplier);
+  const guides = job.guides.map((g): Guide => ({
+    run: (feeds) => g.session.run(feeds), cutSize: g.cutSize, targets: { embeds: g.targets.embeds, weights: g.targets.weights }, rng: g.rng, subBatch: job.subBatch, weight: g.weight,
+  }));
   return {
-    schedule: job.schedule, geometry: { height: geometry.size, width: geometry.size, cutSize: geometry.cutSize, cutn: s.cutn }, cutnBatches: s.cutnBatches, skipAugs: s.skipAugs,
-    scales, targets: { embeds: job.targets.embeds, weights: job.targets.weights }, rng: job.cpuRng, clampGrad: !s.disableGradClamp, subBatch: job.subBatch,
-    ...(init && { init }),
+    schedule: job.schedule, geometry: { height: job.shape[2], width: job.shape[3], cutn: s.cutn }, cutnBatches: s.cutnBatches, skipAugs: s.skipAugs,
+    scales, guides, clampGrad: !s.disableGradClamp, ...(init && { init }),
   };
 }
 
@@ -84,9 +116,9 @@ export interface SampleImageOptions {
 }
 
 /** One image through the guided sampler (spec §2, §7, §8.7). */
-export function sampleImage(job: Job, cutSize: number, o: SampleImageOptions = {}): Promise<SampleResult> {
+export function sampleImage(job: Job, o: SampleImageOptions = {}): Promise<SampleResult> {
   const s = job.settings;
-  const { model, condFn } = guidedModel(job.sessions, condFnSetup(job, { size: job.shape[2], cutSize }), job.shape, o.onCondFn, o.signal);
+  const { model, condFn } = guidedModel(job.sessions, condFnSetup(job), job.shape, o.onCondFn, o.signal);
   return sampleLoop({
     schedule: job.schedule, method: samplingMethod(s.sampling), shape: job.shape, model, condFn, rng: job.noiseRng,
     eta: s.eta, clipDenoised: s.clipDenoised, skipTimesteps: s.skipTimesteps,

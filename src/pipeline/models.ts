@@ -10,13 +10,13 @@ import type { Runtime, Session } from '../runtime';
 import { sessionSwap } from './session-swap';
 import type { GenerationSettings } from './settings';
 
-/** The graphs a generation runs; the options are what the graph is built for. */
+/** The graphs a generation runs; the options are what the graph is built for, `guide` which CLIP model (ModelSources.clips). */
 export type GraphSpec =
   | { readonly kind: 'unet' }
   | { readonly kind: 'unet_guided' }
-  | { readonly kind: 'clip_text' }
-  | { readonly kind: 'guidance'; readonly cutn: number; readonly targets: number; readonly lossFn: LossFn; readonly augment: boolean }
-  | { readonly kind: 'image_prompt'; readonly height: number; readonly width: number; readonly cutn: number; readonly augment: boolean }
+  | { readonly kind: 'clip_text'; readonly guide: number }
+  | { readonly kind: 'guidance'; readonly guide: number; readonly cutn: number; readonly targets: number; readonly lossFn: LossFn; readonly augment: boolean }
+  | { readonly kind: 'image_prompt'; readonly guide: number; readonly height: number; readonly width: number; readonly cutn: number; readonly augment: boolean }
   | { readonly kind: 'lpips' };
 
 /** A session as generate() uses it. */
@@ -25,7 +25,8 @@ export type RunSession = Pick<Session, 'run'>;
 /** The models' architectures and parameters (from checkpoints, or the demo pack's seeded ones). */
 export interface ModelSources {
   readonly unet: { readonly config: UnetConfig; readonly weights: WeightSource };
-  readonly clip: LoadedClip;
+  /** The CLIP models that guide, in order (one for the seed); they share the tokenizer. */
+  readonly clips: readonly LoadedClip[];
   readonly tokenizer: ClipTokenizer;
   /** SwinIR real-SR x4, M (`--sr_model_path`) and/or L (`--large_sr`). */
   readonly swinir?: Partial<Record<'M' | 'L', SwinIRModel>>;
@@ -46,8 +47,8 @@ export type BuildSources = Omit<ModelSources, 'lpips'> & { readonly lpips?: Lpip
  */
 export interface LoadedModels {
   readonly imageSize: number;
-  /** CLIP's input resolution (cutout size). */
-  readonly cutSize: number;
+  /** Each guide's input resolution (its cutouts' size), one per CLIP model. */
+  readonly cutSizes: readonly number[];
   readonly tokenizer: ClipTokenizer;
   /** Largest cutout count per guidance run (wasm heap); a cutn batch runs as sub-batches dividing cutn. */
   readonly maxCutoutsPerRun: number;
@@ -94,22 +95,35 @@ export const defaultGraphBytes: GraphBytes = (_spec, build) => Promise.resolve(s
 
 /** The graph a spec names, built from the sources (no weights copied: constants reference the arrays). */
 export function buildGraph(sources: BuildSources, spec: GraphSpec): Graph {
-  const { unet, clip } = sources;
+  const { unet } = sources;
+  const clipOf = (guide: number): LoadedClip => {
+    const clip = sources.clips[guide];
+    if (!clip) throw new SettingsError(`guide ${guide} asked for, but ${sources.clips.length} CLIP model${sources.clips.length === 1 ? ' is' : 's are'} loaded`);
+    return clip;
+  };
   switch (spec.kind) {
     case 'unet':
       return buildUnetGraph(unet.config, unet.weights);
     case 'unet_guided':
       return buildGuidedUnetGraph(unet.config, unet.weights);
     case 'clip_text':
-      return buildTextEncoderGraph(clip.weights, clip.architecture);
+      return buildTextEncoderGraph(clipOf(spec.guide).weights, clipOf(spec.guide).architecture);
     case 'guidance':
-      return buildGuidanceGraph(clip, { image: { height: unet.config.imageSize, width: unet.config.imageSize }, cutn: spec.cutn, targets: spec.targets, lossFn: spec.lossFn, augment: spec.augment });
+      return buildGuidanceGraph(clipOf(spec.guide), { image: { height: unet.config.imageSize, width: unet.config.imageSize }, cutn: spec.cutn, targets: spec.targets, lossFn: spec.lossFn, augment: spec.augment });
     case 'image_prompt':
-      return buildImagePromptGraph(clip, { image: { height: spec.height, width: spec.width }, cutn: spec.cutn, augment: spec.augment });
+      return buildImagePromptGraph(clipOf(spec.guide), { image: { height: spec.height, width: spec.width }, cutn: spec.cutn, augment: spec.augment });
     case 'lpips':
       if (!sources.lpips) throw new SettingsError('the init loss needs LPIPS-VGG (torchvision\'s VGG16 and LPIPS\'s linear weights), which are not loaded');
       return buildLpipsTermGraph(sources.lpips, { height: unet.config.imageSize, width: unet.config.imageSize });
   }
+}
+
+/**
+ * What a graph is built from besides its model's file: the spec without the guide's place in the
+ * list (the file already says which CLIP), so a CLIP's graphs are cached once whichever place it takes.
+ */
+export function graphOptions(spec: GraphSpec): object {
+  return Object.fromEntries(Object.entries(spec).filter(([key]) => key !== 'guide'));
 }
 
 export const specKey = (spec: object): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -189,6 +203,7 @@ export const sessionPool = <S extends object>(runtime: Runtime, bytes: (spec: S)
 
 /** LoadedModels over a runtime: one session per distinct spec, created on first use (or one at a time, see options). */
 export function loadModels(runtime: Runtime, sources: ModelSources, options: LoadModelsOptions = {}): LoadedModels {
+  if (sources.clips.length === 0) throw new SettingsError('guidance needs at least one CLIP model');
   const graphBytes = options.graphBytes ?? defaultGraphBytes;
   let lpips: Promise<LpipsModel> | undefined;
   const bytes = async (spec: GraphSpec) => {
@@ -199,7 +214,7 @@ export function loadModels(runtime: Runtime, sources: ModelSources, options: Loa
   const upscalers = upscalersOf(runtime, sources);
   return {
     imageSize: sources.unet.config.imageSize,
-    cutSize: sources.clip.architecture.imageResolution,
+    cutSizes: sources.clips.map((c) => c.architecture.imageResolution),
     tokenizer: sources.tokenizer,
     maxCutoutsPerRun: options.maxCutoutsPerRun ?? 10,
     ...(options.oneUnetCopy ? { oneUnetCopy: true } : {}),

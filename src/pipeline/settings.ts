@@ -55,6 +55,11 @@ export interface GenerationSettings {
   readonly batchSize: number;
   readonly seed: number;
   readonly upscale: Upscale;
+  /**
+   * Beyond the seed: one weight per CLIP model that guides (LoadedModels.cutSizes), multiplying
+   * clip_guidance_scale for its term; absent, each guides with weight 1.
+   */
+  readonly guideWeights?: readonly number[];
 }
 
 /** sample.py's CLI defaults (spec §1.2). */
@@ -110,4 +115,5 @@ export function validateSettings(s: GenerationSettings): void {
   for (const [name, v] of Object.entries({ clip_guidance_scale: s.clipGuidanceScale, tv_scale: s.tvScale, range_scale: s.rangeScale, saturation_scale: s.saturationScale, init_scale: s.initScale, scale_multiplier: s.scaleMultiplier })) {
     if (!Number.isFinite(v)) throw new SettingsError(`${name} must be a finite number, got ${v}`);
   }
+  for (const w of s.guideWeights ?? []) if (!Number.isFinite(w)) throw new SettingsError(`a guide weight must be a finite number, got ${w}`);
 }

@@ -16,11 +16,9 @@ export interface Targets {
   readonly count: number;
 }
 
-const TEXT: GraphSpec = { kind: 'clip_text' };
-
 /** encode_text(tokenize(text)) per prompt (spec §4.2); a prompt longer than the context is refused, as clip.tokenize does. */
-async function textEmbeddings(models: LoadedModels, texts: readonly string[]): Promise<Float32Array[]> {
-  const session = await models.session(TEXT);
+async function textEmbeddings(models: LoadedModels, guide: number, texts: readonly string[]): Promise<Float32Array[]> {
+  const session = await models.session({ kind: 'clip_text', guide });
   const out: Float32Array[] = [];
   for (const text of texts) {
     const tokens = models.tokenizer.tokenize(text);
@@ -31,11 +29,11 @@ async function textEmbeddings(models: LoadedModels, texts: readonly string[]): P
 }
 
 /** One image prompt (spec §4.3): shorter side down to the sample size if larger, to_tensor, cutouts → encode → L2-normalise, [cutn, D]. */
-async function imagePromptEmbeddings(models: LoadedModels, prompt: ImagePrompt, s: GenerationSettings, rng: Rng): Promise<Float32Array> {
+async function imagePromptEmbeddings(models: LoadedModels, guide: number, prompt: ImagePrompt, s: GenerationSettings, rng: Rng): Promise<Float32Array> {
   const { image } = prompt;
   const resized = resizeShorterSide(image, Math.min(models.imageSize, image.width, image.height));
-  const spec: GraphSpec = { kind: 'image_prompt', height: resized.height, width: resized.width, cutn: s.cutn, augment: !s.skipAugs };
-  const geometry = { height: resized.height, width: resized.width, cutSize: models.cutSize, cutn: s.cutn };
+  const spec: GraphSpec = { kind: 'image_prompt', guide, height: resized.height, width: resized.width, cutn: s.cutn, augment: !s.skipAugs };
+  const geometry = { height: resized.height, width: resized.width, cutSize: models.cutSizes[guide]!, cutn: s.cutn };
   const params = drawCutouts(rng, geometry, s.skipAugs, perspectiveCoefficients);
   const session = await models.session(spec);
   try {
@@ -47,17 +45,17 @@ async function imagePromptEmbeddings(models: LoadedModels, prompt: ImagePrompt, 
 }
 
 /**
- * target_embeds and weights (spec §4.2–4.4): text prompts in order, then image prompts (cutn rows
- * each, weight/cutn), weights divided by |Σw|. Image-prompt cutouts draw from the CPU stream at
- * set-up, as upstream. The text encoder is released afterwards.
+ * One guide's target_embeds and weights (spec §4.2–4.4), from its own encoders: text prompts in
+ * order, then image prompts (cutn rows each, weight/cutn), weights divided by |Σw|. Image-prompt
+ * cutouts draw from the guide's CPU stream at set-up, as upstream. The text encoder is released afterwards.
  */
-export async function makeTargets(models: LoadedModels, s: GenerationSettings, cpuRng: Rng): Promise<Targets> {
+export async function makeTargets(models: LoadedModels, guide: number, s: GenerationSettings, cpuRng: Rng): Promise<Targets> {
   const parsed = s.prompts.map(parsePrompt);
-  const rows = await textEmbeddings(models, parsed.map((p) => p.text));
-  await models.release(TEXT);
+  const rows = await textEmbeddings(models, guide, parsed.map((p) => p.text));
+  await models.release({ kind: 'clip_text', guide });
   const weights = parsed.map((p) => p.weight);
   for (const prompt of s.imagePrompts) {
-    rows.push(await imagePromptEmbeddings(models, prompt, s, cpuRng));
+    rows.push(await imagePromptEmbeddings(models, guide, prompt, s, cpuRng));
     weights.push(...imagePromptWeights(prompt.weight, s.cutn));
   }
   const embeds = new Float32Array(rows.reduce((n, r) => n + r.length, 0));

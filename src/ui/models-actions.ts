@@ -82,7 +82,7 @@ export async function downloadAll(models: readonly ModelEntry[]): Promise<void> 
   if (!models.every((m) => statuses[m.id]?.state === 'verified')) return;
   const of = (kind: ModelKind) => models.find((m) => m.kind === kind)?.id;
   const [diffusion, clip] = [of('diffusion'), of('clip')];
-  if (diffusion && clip) studio.setState({ modelChoice: { source: 'cache', diffusion, clip, swinirM: of('swinir') } });
+  if (diffusion && clip) studio.setState({ modelChoice: { source: 'cache', diffusion, clips: [{ id: clip, weight: 1 }], swinirM: of('swinir') } });
 }
 
 export const cancelDownload = async (id: string): Promise<void> => (await engine().models()).cancelDownload(id);

@@ -12,7 +12,7 @@ function pngOf(pixels: Pixels, settings: StudioSettings, facts: Omit<ImageFacts,
 
 /** The job's images as PNGs carrying the settings (the ×4 one says which SwinIR made it). */
 export function outputImages(result: JobResult, settings: StudioSettings, fromDemo: boolean): OutputImage[] {
-  const facts = { model: fromDemo ? 'demo pack (tiny random models)' : result.modelLabel, backend: result.backend };
+  const facts = { model: fromDemo ? 'demo pack (tiny random models)' : result.modelLabel, backend: result.backend, guides: result.guides };
   const upscaledBy = settings.upscale === 'off' ? undefined : settings.upscale;
   return result.images.map((image: JobImage) => ({
     ...pngOf(image, settings, facts),

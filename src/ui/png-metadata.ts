@@ -1,6 +1,7 @@
 import { readChunks, readText } from '../png';
 import type { Backend } from '../runtime';
 import { spaceTimesteps } from '../sampling/index';
+import type { GuideChoice } from '../../workers/job-types';
 import { parseSettings, type StudioSettings } from './settings';
 
 /** Keyword of our JSON settings chunk; dropping the PNG back on the page restores them. */
@@ -13,7 +14,17 @@ export interface ImageFacts {
   readonly backend: Backend;
   /** 'M' or 'L' when this is the SwinIR ×4 image. */
   readonly upscaledBy?: 'M' | 'L';
+  /** The CLIP models that guided, with their weights. */
+  readonly guides?: readonly (GuideChoice & { readonly label: string })[];
 }
+
+/** What a PNG made here restores: its settings, and the CLIP guides when it names them. */
+export interface PngSettings {
+  readonly settings: StudioSettings;
+  readonly guides?: readonly GuideChoice[];
+}
+
+const guideText = (g: { label: string; weight: number }): string => (g.weight === 1 ? g.label : `${g.label} x${g.weight}`);
 
 const num = (v: number): string => String(v);
 
@@ -21,7 +32,8 @@ const num = (v: number): string => String(v);
 function parameterLine(s: StudioSettings, facts: ImageFacts): string {
   const pairs: [string, string][] = [
     ['Steps', num(spaceTimesteps(s.diffusionSteps, s.sampling).length)], ['Sampler', s.sampling], ['Skip steps', num(s.skipTimesteps)],
-    ['Seed', num(s.seed)], ['Size', `${facts.width}x${facts.height}`], ['Model', facts.model], ['CLIP guidance scale', num(s.clipGuidanceScale)],
+    ['Seed', num(s.seed)], ['Size', `${facts.width}x${facts.height}`], ['Model', facts.model],
+    ...(facts.guides ? [['CLIP', facts.guides.map(guideText).join(' + ')] as [string, string]] : []), ['CLIP guidance scale', num(s.clipGuidanceScale)],
     ['TV scale', num(s.tvScale)], ['Range scale', num(s.rangeScale)], ['Saturation scale', num(s.saturationScale)], ['Cutn', num(s.cutn)], ['Cutn batches', num(s.cutnBatches)],
     ['Eta', num(s.eta)], ['Loss', s.lossFn], ['Upscale', facts.upscaledBy ? `SwinIR-${facts.upscaledBy} x4` : 'off'], ['Backend', facts.backend.ep],
   ];
@@ -37,16 +49,23 @@ export function pngText(settings: StudioSettings, facts: ImageFacts): Record<str
   const positive = used.filter((p) => p.weight >= 0).map((p) => (p.weight === 1 ? p.text : `${p.text}:${p.weight}`)).join(' | ');
   const negative = used.filter((p) => p.weight < 0).map((p) => `${p.text}:${p.weight}`).join(' | ');
   const parameters = `${positive}\n${negative ? `Negative prompt: ${negative}\n` : ''}${parameterLine(settings, facts)}`;
-  const json = JSON.stringify({ version: 2, settings, width: facts.width, height: facts.height, model: facts.model, backend: facts.backend.ep, upscaledBy: facts.upscaledBy ?? null });
+  const guides = facts.guides?.map((g) => ({ id: g.id, weight: g.weight }));
+  const json = JSON.stringify({ version: 3, settings, ...(guides && { guides }), width: facts.width, height: facts.height, model: facts.model, backend: facts.backend.ep, upscaledBy: facts.upscaledBy ?? null });
   return { parameters, [SETTINGS_KEYWORD]: json };
 }
 
-/** The settings a PNG made here carries, or undefined for any other PNG. */
-export function settingsFromPng(bytes: Uint8Array): StudioSettings | undefined {
+const isGuide = (v: unknown): v is GuideChoice => typeof v === 'object' && v !== null && typeof (v as GuideChoice).id === 'string' && Number.isFinite((v as GuideChoice).weight);
+
+/** The settings (and guides) a PNG made here carries, or undefined for any other PNG. */
+export function settingsFromPng(bytes: Uint8Array): PngSettings | undefined {
   const json = readText(readChunks(bytes))[SETTINGS_KEYWORD];
   if (json === undefined) return undefined;
   try {
-    return parseSettings((JSON.parse(json) as { settings?: unknown }).settings);
+    const given = JSON.parse(json) as { settings?: unknown; guides?: unknown };
+    const settings = parseSettings(given.settings);
+    if (!settings) return undefined;
+    const guides = Array.isArray(given.guides) && given.guides.length > 0 && given.guides.every(isGuide) ? given.guides.map((g) => ({ id: g.id, weight: g.weight })) : undefined;
+    return { settings, ...(guides && { guides }) };
   } catch {
     return undefined;
   }

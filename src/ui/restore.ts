@@ -1,9 +1,25 @@
+import type { ModelEntry } from '../cache';
+import { isDemoClip, type GuideChoice, type ModelChoice } from '../../workers/job-types';
 import { reuseSettings } from './gallery-actions';
 import { isPng } from '../png';
 import { decodeImage } from './image-input';
+import { verifiedModels } from './models-state';
 import { settingsFromPng } from './png-metadata';
 import type { InputImage } from './settings';
 import { studio } from './store';
+
+/**
+ * The model choice with a PNG's CLIP guides, when this page can run them: demo CLIPs switch to the
+ * demo pack; cached ones replace the guides of a cached choice when all are verified and of its
+ * diffusion model's format. Otherwise the choice stays, and `missing` names what is not here.
+ */
+export function restoreGuides(choice: ModelChoice, guides: readonly GuideChoice[], verified: readonly ModelEntry[]): { choice: ModelChoice; missing?: string[] } {
+  if (guides.every((g) => isDemoClip(g.id))) return { choice: { source: 'demo', clips: guides } };
+  const format = choice.source === 'cache' ? verified.find((m) => m.id === choice.diffusion)?.format : undefined;
+  const missing = guides.filter((g) => !verified.some((m) => m.id === g.id && m.kind === 'clip' && m.format === format)).map((g) => g.id);
+  if (choice.source === 'cache' && missing.length === 0 && (format === 'checkpoint' || guides.length === 1)) return { choice: { ...choice, clips: guides } };
+  return { choice, missing: missing.length > 0 ? missing : guides.map((g) => g.id) };
+}
 
 /**
  * A PNG made here (it carries our settings chunk) restores its settings; any other image becomes the
@@ -11,9 +27,14 @@ import { studio } from './store';
  */
 export async function dropImage(file: File): Promise<'restored' | 'init'> {
   const head = new Uint8Array(await file.arrayBuffer());
-  const settings = isPng(head) ? settingsFromPng(head) : undefined;
-  if (settings) {
-    reuseSettings(settings, `Settings restored from ${file.name}`);
+  const restored = isPng(head) ? settingsFromPng(head) : undefined;
+  if (restored) {
+    reuseSettings(restored.settings, `Settings restored from ${file.name}`);
+    if (restored.guides) {
+      const state = studio.getState();
+      const { choice, missing } = restoreGuides(state.modelChoice, restored.guides, verifiedModels(state.models.manifest, state.models.statuses));
+      studio.setState({ modelChoice: choice, ...(missing && { notice: `Settings restored from ${file.name}; it was guided by ${missing.join(', ')}, which this page cannot use now (download them, or choose cached models first), so the CLIP models stay as they were` }) });
+    }
     return 'restored';
   }
   await setInitImage(file);

@@ -8,7 +8,7 @@ export interface PromptEntry {
 }
 
 /** Everything a job needs except the images: what the URL, the PNG metadata and the gallery carry. */
-export interface StudioSettings extends Omit<GenerationSettings, 'prompts' | 'imagePrompts' | 'initImage'> {
+export interface StudioSettings extends Omit<GenerationSettings, 'prompts' | 'imagePrompts' | 'initImage' | 'guideWeights'> {
   readonly prompts: readonly PromptEntry[];
   /** A preview every N steps. */
   readonly previewEvery: number;

@@ -14,17 +14,31 @@ const MODELS = [
 /** ddim25 with 22 skipped: 3 steps at t = 80, 40, 0; 2 cutouts in one batch; on wasm, as unit tests run (the browser's runtime). */
 const FAST = ['--sampling', 'ddim25', '--skip_timesteps', '22', '--cutn', '2', '--cutn_batches', '1', '--backend', 'wasm', '--threads', '1'];
 
+let dir: string;
+const logs: string[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sample-'));
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('samples with the demo pack guided by its ViT and its ResNet at once (--demo --clip_model demo-vit,demo-rn:0.5)', async () => {
+  const out = join(dir, 'demo-guides');
+  logs.length = 0;
+  expect(await run(['a lighthouse', '--demo', '--clip_model', 'demo-vit,demo-rn:0.5', ...FAST, '--cutn_batches', '2', '--output_dir', out])).toBe(0);
+  const steps = logs.filter((l) => / step \d+\/3 /.test(l));
+  expect(steps).toHaveLength(3);
+  // Two cutn batches for each of the two guides.
+  for (const line of steps) expect(line).toMatch(/ clip (-?\d+\.\d{4}\/){3}-?\d+\.\d{4} /);
+  const [name] = await readdir(out);
+  const image = decodePng(new Uint8Array(await readFile(join(out, name!))));
+  expect([image.width, image.height]).toEqual([64, 64]);
+}, 120_000);
+
 describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, SwinIR M)', () => {
-  let dir: string;
-  const logs: string[] = [];
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sample-'));
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
-  });
-  afterAll(async () => {
-    vi.restoreAllMocks();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('writes the SwinIR image, the per-step images and the graph cache; a second run reuses the cache and gives the same image', async () => {
     const out = join(dir, 'out');
@@ -85,5 +99,21 @@ describeWithFixtures('cli sample on the fixture models (UNet A 32², tiny CLIP, 
     expect(logs).toContainEqual(expect.stringMatching(/^note: init image: the LPIPS init loss \(init_scale\) is off: LPIPS-VGG .* is not loaded/));
     expect(await image(join(dir, 'nolpips'))).toEqual(await image(join(dir, 'scale0')));
     await expect(run([...common, LPIPS[0]!, LPIPS[1]!])).rejects.toThrow(/--lpips_vgg and --lpips_lin go together/);
+  }, 180_000);
+
+  it('guides with two CLIP files (--clip_model A,B:w, one --clip_checkpoint each): a second guide of weight 0 changes nothing, and its graphs are the first one\'s', async () => {
+    const clip = fixturePath('clip', 'clip_jit.pt');
+    const common = ['a lighthouse', ...MODELS.slice(0, 4), '--clip_vocab', MODELS[7]!, ...FAST, '--keep_sessions', '--cache_dir', join(dir, 'guides-cache')];
+    const image = async (out: string) => decodePng(new Uint8Array(await readFile(join(out, (await readdir(out)).find((n) => n.startsWith('image0_'))!)))).data;
+    expect(await run([...common, '--clip_checkpoint', clip, '--output_dir', join(dir, 'one')])).toBe(0);
+    logs.length = 0;
+    expect(await run([...common, '--clip_model', 'ViT-B/16,ViT-B/32:0', '--clip_checkpoint', `${clip},${clip}`, '--output_dir', join(dir, 'two')])).toBe(0);
+    expect(await image(join(dir, 'two'))).toEqual(await image(join(dir, 'one')));
+    expect(logs.filter((l) => l.startsWith('converted'))).toEqual([]);
+    expect(logs.filter((l) => l.startsWith('note: --clip_model ViT-B/32:'))).toHaveLength(1);
+    expect(logs.filter((l) => / step \d+\/3 /.test(l)).every((l) => /clip -?\d+\.\d+\/-?\d+\.\d+ /.test(l))).toBe(true);
+    logs.length = 0;
+    expect(await run([...common, '--clip_model', 'ViT-B/16,ViT-B/32:3', '--clip_checkpoint', `${clip},${clip}`, '--output_dir', join(dir, 'weighted')])).toBe(0);
+    expect(await image(join(dir, 'weighted'))).not.toEqual(await image(join(dir, 'one')));
   }, 180_000);
 });

@@ -64,7 +64,7 @@ describeWithFixtures('first run: Download all', () => {
     await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(new RegExp(` of ${formatBytes(total)} \\(\\d+%\\), [\\d.]+ [kM]B/s, `));
     await card.waitFor({ state: 'detached', timeout: 120_000 });
     expect(await page.getByRole('radio', { name: /^Cached models/ }).isChecked()).toBe(true);
-    expect([await page.getByLabel('Diffusion model').inputValue(), await page.getByLabel('CLIP model').inputValue(), await page.getByLabel('SwinIR-M (upscale M)').inputValue()]).toEqual(['unet-a', 'clip-test', 'swinir-m']);
+    expect([await page.getByLabel('Diffusion model').inputValue(), await page.getByLabel('CLIP model 1', { exact: true }).inputValue(), await page.getByLabel('SwinIR-M (upscale M)').inputValue()]).toEqual(['unet-a', 'clip-test', 'swinir-m']);
     expect(studio.errors).toEqual([]);
   });
 

@@ -125,6 +125,31 @@ describe('the studio on wasm with the demo pack', () => {
     expect(studio.errors).toEqual([]);
   });
 
+  it('guides with the demo ViT and the demo ResNet at once; the PNG names both with their weights, and dropping it brings them back', async () => {
+    const { page } = studio;
+    await page.getByRole('button', { name: 'Add a CLIP guide' }).click();
+    expect(await page.getByLabel('CLIP model 2', { exact: true }).inputValue()).toBe('demo-rn');
+    await page.getByLabel('Weight of CLIP model 2').fill('0.5');
+    await fillJob(page, { prompt: 'two guides', seed: 21, upscale: 'off' });
+    await page.getByRole('button', { name: 'Generate' }).click();
+    expect(await waitForJob(page)).toBe('Done');
+    const made = await download(page, /^Download PNG/);
+    expect(decodePng(made.bytes).text.parameters).toMatch(/, CLIP: demo-vit \+ demo-rn x0\.5, /);
+    expect(JSON.parse(decodePng(made.bytes).text[SETTINGS_KEYWORD]!)).toMatchObject({ guides: [{ id: 'demo-vit', weight: 1 }, { id: 'demo-rn', weight: 0.5 }] });
+    // The ResNet alone paints another image from the same seed.
+    await page.getByRole('button', { name: 'Remove CLIP model 1' }).click();
+    expect(await page.getByLabel('CLIP model 1', { exact: true }).inputValue()).toBe('demo-rn');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    expect(await waitForJob(page)).toBe('Done');
+    expect(decodePng((await download(page, /^Download PNG/)).bytes).data).not.toEqual(decodePng(made.bytes).data);
+    await dropFile(page, 'main', { name: made.fileName, type: 'image/png', bytes: made.bytes });
+    await page.getByText(`Settings restored from ${made.fileName}`).waitFor();
+    expect([await page.getByLabel('CLIP model 1', { exact: true }).inputValue(), await page.getByLabel('CLIP model 2', { exact: true }).inputValue()]).toEqual(['demo-vit', 'demo-rn']);
+    expect(await page.getByLabel('Weight of CLIP model 2').inputValue()).toBe('0.5');
+    await page.getByRole('button', { name: 'Remove CLIP model 2' }).click();
+    expect(studio.errors).toEqual([]);
+  });
+
   // Bounds, from job 2 to job 10 (the first jobs fill one-off caches: graphs, the gallery list, ORT's
   // arenas). Page heap 5 MB: measured +0.5 MB (60 kB a job: gallery entries, React state). Engine
   // worker, V8 heap plus the ArrayBuffers it holds, 1 MB: measured +0.24 MB (30 kB a job); one job's

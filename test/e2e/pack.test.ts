@@ -41,7 +41,7 @@ describeWithFixtures('generation from a pack of converted ONNX files (?pack=)', 
     for (const label of ['Pack UNet A', 'Pack CLIP', 'Pack SwinIR-M']) await downloadModel(page, label, 120_000);
     await page.getByRole('radio', { name: /^Cached models/ }).check();
     expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a-onnx');
-    expect(await page.getByLabel('CLIP model').inputValue()).toBe('clip-onnx');
+    expect(await page.getByLabel('CLIP model 1', { exact: true }).inputValue()).toBe('clip-onnx');
     expect(await page.getByLabel('SwinIR-M (upscale M)').inputValue()).toBe('swinir-m-onnx');
     expect(await page.getByLabel('Models in use').textContent()).toContain('Converted ONNX models from the pack');
     await fillJob(page, { prompt: 'from the pack', seed: 12 });

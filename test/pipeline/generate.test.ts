@@ -106,8 +106,8 @@ describe('generate with the demo pack', () => {
       const picture = { width: 80, height: 70, data: Uint8ClampedArray.from({ length: 80 * 70 * 4 }, (_, i) => (i * 7) % 256) };
       const settings = { ...FAST, sampling: '25', skipTimesteps: 22, prompts: [], imagePrompts: [{ image: picture, weight: 1 }] };
       const job = await prepareJob(settings, models);
-      expect(job.targets.embeds.shape).toEqual([4, 32]);
-      expect(Array.from(job.targets.weights.data as Float32Array)).toEqual([0.25, 0.25, 0.25, 0.25]);
+      expect(job.guides[0]!.targets.embeds.shape).toEqual([4, 32]);
+      expect(Array.from(job.guides[0]!.targets.weights.data as Float32Array)).toEqual([0.25, 0.25, 0.25, 0.25]);
       const events: GenerationEvent[] = [];
       const [image] = await generate(settings, models, { onProgress: (e) => events.push(e) });
       expect(events.filter((e) => e.type === 'step').map((e) => e.timestep)).toEqual([83, 42, 0]);

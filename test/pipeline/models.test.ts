@@ -15,7 +15,7 @@ function countingRuntime() {
   return { runtime, state };
 }
 
-const sources = { unet: { config: { imageSize: 64 } }, clip: { architecture: { imageResolution: 64 } } } as unknown as ModelSources;
+const sources = { unet: { config: { imageSize: 64 } }, clips: [{ architecture: { imageResolution: 64 } }] } as unknown as ModelSources;
 const graphBytes = () => Promise.resolve(Uint8Array.of(0));
 
 describe('loadModels', () => {
@@ -24,8 +24,8 @@ describe('loadModels', () => {
       const { runtime, state } = countingRuntime();
       const models = loadModels(runtime, sources, { graphBytes, keepReleasedSessions });
       for (let job = 0; job < 3; job++) {
-        await models.session({ kind: 'clip_text' });
-        await models.release({ kind: 'clip_text' });
+        await models.session({ kind: 'clip_text', guide: 0 });
+        await models.release({ kind: 'clip_text', guide: 0 });
       }
       expect(state.created).toBe(keepReleasedSessions ? 1 : 3);
       expect(state.alive).toBe(keepReleasedSessions ? 1 : 0);

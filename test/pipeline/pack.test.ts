@@ -73,8 +73,8 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
     const picture = { width: 40, height: 36, data: Uint8ClampedArray.from({ length: 40 * 36 * 4 }, (_, i) => (i * 7) % 256) };
     const settings = { ...SETTINGS, prompts: ['a lighthouse'], imagePrompts: [{ image: picture, weight: 2 }], upscale: 'off' as const };
     const jobs = [await prepareJob(settings, packModels), await prepareJob(settings, checkpointModels)];
-    expect(jobs[0]!.targets.count).toBe(5);
-    expect(relError(jobs[0]!.targets.embeds.data as Float32Array, jobs[1]!.targets.embeds.data as Float32Array)).toBeLessThan(REL);
+    expect(jobs[0]!.guides[0]!.targets.count).toBe(5);
+    expect(relError(jobs[0]!.guides[0]!.targets.embeds.data as Float32Array, jobs[1]!.guides[0]!.targets.embeds.data as Float32Array)).toBeLessThan(REL);
     const [a] = await generate(settings, packModels);
     const [b] = await generate(settings, checkpointModels);
     expect(relError(a!.image.data, b!.image.data)).toBeLessThan(REL);
@@ -86,7 +86,7 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
     await expect(prepareJob({ ...SETTINGS, skipAugs: false }, packModels)).rejects.toThrow(/converted without augmentations/);
     const seven = Array.from({ length: 7 }, (_, i) => `prompt ${i}`);
     await expect(prepareJob({ ...SETTINGS, prompts: seven }, packModels)).rejects.toThrow(/7 targets.*at most 6.*--targets 7/);
-    await expect(packModels.session({ kind: 'guidance', cutn: 1, targets: 3, lossFn: 'spherical', augment: false })).rejects.toThrow(/runs 2 cutouts at a time \(C = 2\), not 1/);
+    await expect(packModels.session({ kind: 'guidance', guide: 0, cutn: 1, targets: 3, lossFn: 'spherical', augment: false })).rejects.toThrow(/runs 2 cutouts at a time \(C = 2\), not 1/);
     // Six targets fit exactly.
     await expect(prepareJob({ ...SETTINGS, prompts: seven.slice(0, 6) }, packModels)).resolves.toMatchObject({ subBatch: 2 });
   }, 120_000);

@@ -6,14 +6,17 @@ import { parsePrompt } from '../../sampling/index';
 import { fsGraphStore } from '../graph-store';
 import { describeNodeBackend, nodeRuntime } from '../../runtime/node';
 import { BACKEND_USAGE } from '../backend-args';
-import { parseSampleArgs, SAMPLING_CHOICES, type SampleArgs } from '../sample-args';
+import { CLIP_CHOICES, parseSampleArgs, SAMPLING_CHOICES, type SampleArgs } from '../sample-args';
+import { DEMO_CLIP_NAMES } from '../../models/demo/index';
 import { demoSources, loadSources } from '../sample-models';
 
 export const summary = "CLIP-guided diffusion as clip-diffusion-art's sample.py (DDIM/DDPM, cutouts, TV, SwinIR ×4)";
 export const usage = `npm run cli -- sample [prompts…] [options]   (prompts are 'text:weight'; weights are normalised by |Σw|)
 models (sample.py reads --checkpoint and --model_config; CLIP and its vocabulary are files here, not downloads):
   --checkpoint F.pt --model_config F.yaml --clip_checkpoint F (OpenAI .pt or HF safetensors) --clip_vocab bpe_simple_vocab_16e6.txt.gz
-  --clip_model ${'ViT-B/16'} (checked against the file) --sr_model_path F.pth [--large_sr]
+  --clip_model ViT-B/16 (checked against the file: ${CLIP_CHOICES.join(', ')}) --sr_model_path F.pth [--large_sr]
+  several guides (beyond sample.py): --clip_model ViT-B/16,RN50:0.5 --clip_checkpoint ViT-B-16.pt,RN50.pt (one file each, in that order;
+  :w multiplies clip_guidance_scale for that model, default 1; each model draws its own cutouts at its own resolution; with --demo: ${DEMO_CLIP_NAMES.join(', ')})
   --lpips_vgg vgg16-397923af.pth --lpips_lin vgg.pth (torchvision's VGG16 and LPIPS's weights/v0.1/vgg.pth: the init image's LPIPS term)   |   --demo (built-in tiny random models;
   with --demo any --sr_model_path value turns on the demo's tiny SwinIR)
 sampling: --sampling ddim50 (${SAMPLING_CHOICES.join(', ')}) --diffusion_steps 1000 --skip_timesteps 5 --clip_denoised --eta 0 --seed 47
@@ -72,7 +75,7 @@ function reporter(a: SampleArgs, pending: Promise<unknown>[]) {
 export async function run(args: readonly string[]): Promise<number> {
   const a = parseSampleArgs(args);
   const settings = await withImages(a);
-  const loaded = a.demo ? demoSources() : await loadSources(a.files);
+  const loaded = a.demo ? demoSources(a.files) : await loadSources(a.files);
   for (const note of loaded.notes) console.log(`note: ${note}`);
   const runtime = nodeRuntime(a.backend);
   console.log(`backend: ${describeNodeBackend(runtime.backend)}`);

@@ -48,7 +48,7 @@ export async function replayE2e(models: LoadedModels, settings: GenerationSettin
   const rec = { x: [] as Float32Array[], predXstart: [] as Float32Array[], condGrad: [] as Float32Array[], condT: [] as number[], clipLosses: [] as number[] };
   const stop = { aborted: false };
   try {
-    const result = await sampleImage(job, models.cutSize, {
+    const result = await sampleImage(job, {
       noise, previewEvery: 1, signal: stop,
       onCondFn: (r) => {
         rec.condGrad.push(r.grad);
@@ -83,7 +83,7 @@ export async function e2eSources(dir: Pick<FixtureDir, 'readText' | 'withSource'
   const clip = await open(files.clip.checkpoint, (ck) => loadClip(ck));
   const vocab = await dir.withSource(files.clip.vocabulary, (s) => s.read(0, s.size));
   const swinir = files.swinir === undefined ? undefined : await dir.withSource(files.swinir, (s) => loadSwinIR(s, { label: files.swinir! }));
-  return { unet: { config, weights }, clip, tokenizer: createClipTokenizer(vocab), ...(swinir && { swinir: { M: swinir } }) };
+  return { unet: { config, weights }, clips: [clip], tokenizer: createClipTokenizer(vocab), ...(swinir && { swinir: { M: swinir } }) };
 }
 
 /** The SwinIR checkpoint settings.e2e names (its note: "… using swinir/swinir_M.pth"), among the swinir group's. */

@@ -88,9 +88,9 @@ async function condFnChecks(ctx: GroupContext, refs: Refs, s: GuidanceSettings, 
   const x = at('x');
   const vjp = unetAt(m.unet, m.schedule, x, index);
   const predXstart = (await vjp(new Float32Array(x.length))).pred_xstart!.data as Float32Array;
-  const geometry = { height: m.size, width: m.size, cutSize: clip.architecture.imageResolution, cutn: s.guidance.cutn };
-  const setup: CondFnSetup = { schedule: m.schedule, geometry, cutnBatches: s.guidance.cutn_batches, skipAugs: true, scales: scalesOf(s.guidance), targets: targetsOf(refs), rng: createRng(index), clampGrad: s.condfn?.clamp_grad ?? true };
-  const r = await clipCondFn(setup, (feeds) => m.guidance.run(feeds), async (cot) => (await vjp(cot)).grad_x!.data as Float32Array, x, predXstart, index);
+  const guide = { run: (feeds: Record<string, HostTensor>) => m.guidance.run(feeds), cutSize: clip.architecture.imageResolution, targets: targetsOf(refs), rng: createRng(index), weight: 1 };
+  const setup: CondFnSetup = { schedule: m.schedule, geometry: { height: m.size, width: m.size, cutn: s.guidance.cutn }, cutnBatches: s.guidance.cutn_batches, skipAugs: true, scales: scalesOf(s.guidance), guides: [guide], clampGrad: s.condfn?.clamp_grad ?? true };
+  const r = await clipCondFn(setup, async (cot) => (await vjp(cot)).grad_x!.data as Float32Array, x, predXstart, index);
   const pairs: [string, ArrayLike<number>][] = [
     ['fac', [guidanceFac(m.schedule, index)]], ['model_t', [modelTimestep(m.schedule, index)]], ['pred_xstart', predXstart], ['x_in', r.xIn], ['clip_loss_values', r.clipLosses],
     ['tv_loss', [r.tvLoss]], ['range_loss', [r.rangeLoss]], ['sat_loss', [r.satLoss]], ['x_in_grad', r.xInGrad], ['grad_unclamped', r.gradUnclamped], ['grad_magnitude', [r.magnitude]], ['grad', r.grad],

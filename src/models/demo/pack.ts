@@ -24,6 +24,20 @@ export const DEMO_CLIP: ClipArchitecture = {
 };
 
 /**
+ * A ModifiedResNet CLIP (RN50's layout with one block per stage, width 8) at 96 px, the demo's
+ * padded image size: a second guide with cutouts of its own size. Same text tower as the ViT, so
+ * the demo vocabulary serves both.
+ */
+export const DEMO_CLIP_RN: ClipArchitecture = {
+  ...DEMO_CLIP, imageResolution: 96, visionLayers: 4, visionWidth: 8, visionPatchSize: 32, visionHeads: 4, visionResNetLayers: [1, 1, 1, 1],
+};
+
+/** The demo's CLIP models by the name the CLI's --clip_model and the studio's picker give them. */
+export const DEMO_CLIPS = { 'demo-vit': { architecture: DEMO_CLIP, seed: 2 }, 'demo-rn': { architecture: DEMO_CLIP_RN, seed: 5 } } as const;
+export type DemoClipName = keyof typeof DEMO_CLIPS;
+export const DEMO_CLIP_NAMES = Object.keys(DEMO_CLIPS) as DemoClipName[];
+
+/**
  * SwinIR real-SR in the fixtures' M miniature (two stages of two blocks, width 24, 1conv), with 16
  * upsampler features instead of 64: its convolutions at 4× size were most of a demo upscale's time
  * (about 85 of 90 s on SwiftShader's software WebGPU).
@@ -94,7 +108,8 @@ function resNetShapes(a: ClipArchitecture, stages: readonly number[]): [string, 
 export interface DemoPack {
   readonly label: string;
   readonly unet: { readonly config: UnetConfig; readonly weights: ArrayWeights };
-  readonly clip: LoadedClip;
+  /** The guides asked for, in order (the ViT alone by default). */
+  readonly clips: readonly LoadedClip[];
   readonly tokenizer: ClipTokenizer;
   /** Only the M variant: the demo has no L model. */
   readonly swinir: { readonly M: SwinIRModel };
@@ -102,17 +117,23 @@ export interface DemoPack {
   readonly lpips: () => Promise<LpipsModel>;
 }
 
+/** A demo CLIP by name, with its seeded weights. */
+export function demoClip(name: DemoClipName): LoadedClip {
+  const { architecture, seed } = DEMO_CLIPS[name];
+  return { architecture, weights: seededArrays(clipShapes(architecture), seed) };
+}
+
 /**
- * The built-in demo models (pure, deterministic, about a second): a 64-px UNet, a tiny ViT CLIP
- * with a synthetic vocabulary, a tiny SwinIR and a tiny LPIPS-VGG, all with seeded random weights. The result plugs
- * into the pipeline's ModelSources as it is.
+ * The built-in demo models (pure, deterministic, about a second): a 64-px UNet, tiny CLIPs (the
+ * ViT, and a ResNet to guide beside or instead of it) with a synthetic vocabulary, a tiny SwinIR and
+ * a tiny LPIPS-VGG, all with seeded random weights. The result plugs into the pipeline's
+ * ModelSources as it is.
  */
-export function buildDemoPack(): DemoPack {
+export function buildDemoPack(guides: readonly DemoClipName[] = ['demo-vit']): DemoPack {
   const config = resolveConfig(DEMO_UNET_FLAGS);
   const unet = new ArrayWeights(seededArrays(unetParameterShapes(config), 1), 'demo UNet');
-  const clip: LoadedClip = { architecture: DEMO_CLIP, weights: seededArrays(clipShapes(DEMO_CLIP), 2) };
   const swinir: SwinIRModel = { config: DEMO_SWINIR, weights: new ArrayWeights(seededArrays(expectedShapes(DEMO_SWINIR), 3), 'demo SwinIR') };
-  return { label: DEMO_LABEL, unet: { config, weights: unet }, clip, tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: () => Promise.resolve(demoLpips()) };
+  return { label: DEMO_LABEL, unet: { config, weights: unet }, clips: guides.map(demoClip), tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: () => Promise.resolve(demoLpips()) };
 }
 
 /** Settings that keep the demo to seconds on wasm (fewer steps and cutouts than sample.py's defaults). */

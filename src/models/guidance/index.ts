@@ -1,4 +1,4 @@
-export { clipCondFn, guidanceTerms, type CondFnResult, type CondFnSetup, type GuidanceTerms, type InitTerm, type RunGraph } from './cond-fn';
+export { clipCondFn, guidanceTerms, type CondFnResult, type CondFnSetup, type Guide, type GuidanceTerms, type InitTerm, type RunGraph } from './cond-fn';
 export { affineSources, augmentedFeeds, cropFeeds, cropPixelToInput, type AugmentedFeeds, type CropFeeds } from './cutout-maps';
 export { cutoutInputs, makeCutouts, type CutoutInputs } from './cutout-graph';
 export {

@@ -72,9 +72,10 @@ function checkSettingsOf(clip: ClipJson): (s: GenerationSettings) => void {
 /** The canonical spec of the pack's guidance graph for a requested one, or the refusal. */
 function guidanceGraphFor(clip: ClipJson, spec: Extract<GraphSpec, { kind: 'guidance' }>): Extract<GraphSpec, { kind: 'guidance' }> {
   const g = clip.guidance;
+  if (spec.guide !== 0) throw new SettingsError('a pack holds one CLIP model: it guides alone');
   const refusal = spec.cutn !== g.cutn ? `the pack's clip_guidance.onnx runs ${g.cutn} cutouts at a time (C = ${g.cutn}), not ${spec.cutn}` : guidanceRefusal(clip, spec);
   if (refusal) throw new SettingsError(refusal);
-  return { kind: 'guidance', cutn: g.cutn, targets: g.targets, lossFn: g.lossFn, augment: g.augment };
+  return { kind: 'guidance', guide: 0, cutn: g.cutn, targets: g.targets, lossFn: g.lossFn, augment: g.augment };
 }
 
 /** Which file holds each graph; image-prompt cutouts are built here (weight-free, no checkpoint needed). */
@@ -136,7 +137,7 @@ export async function loadPackModels(runtime: Runtime, pack: PackSources, option
   };
   return {
     imageSize: unet.config.imageSize,
-    cutSize: clip.architecture.imageResolution,
+    cutSizes: [clip.architecture.imageResolution],
     tokenizer: createClipTokenizer(pack.vocabulary),
     maxCutoutsPerRun: clip.guidance.cutn,
     ...(options.oneUnetCopy ? { oneUnetCopy: true } : {}),

@@ -12,7 +12,7 @@ describe('demo pack', () => {
     const b = buildDemoPack();
     expect(a.label).toMatch(/random/);
     expect(a.unet.config.imageSize).toBe(64);
-    expect(a.clip.weights.get('visual.proj')!.data).toEqual(b.clip.weights.get('visual.proj')!.data);
+    expect(a.clips[0]!.weights.get('visual.proj')!.data).toEqual(b.clips[0]!.weights.get('visual.proj')!.data);
     expect(unetParameterShapes(a.unet.config).size).toBeGreaterThan(50);
   });
 

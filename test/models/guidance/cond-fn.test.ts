@@ -4,13 +4,13 @@ import { memorySource } from '../../../src/checkpoint';
 import { grad, Graph, optimize, serialize } from '../../../src/graph';
 import { buildLpipsTermGraph, loadLpips, lpips } from '../../../src/models/lpips';
 import { loadClip, type LoadedClip } from '../../../src/models/clip/state-dict';
-import { clipCondFn, type CondFnSetup } from '../../../src/models/guidance/cond-fn';
+import { clipCondFn, type CondFnSetup, type Guide } from '../../../src/models/guidance/cond-fn';
 import { buildGuidanceGraph } from '../../../src/models/guidance/guidance-graph';
 import { buildGuidedUnetGraph } from '../../../src/models/unet';
 import { hostTensor, type Session } from '../../../src/runtime';
 import { coefficientsAt } from '../../../src/sampling/coefficients';
 import { applyScaleMultiplier, guidanceFac } from '../../../src/sampling/guidance-input';
-import { createRng } from '../../../src/sampling/rng';
+import { createRng, type Rng } from '../../../src/sampling/rng';
 import { createSchedule, modelTimestep } from '../../../src/sampling/schedule';
 import { describeWithFixtures, fixturePath } from '../../fixtures';
 import { wasmRuntime } from '../../helpers/ort';
@@ -40,6 +40,12 @@ async function unetAt(x: Float32Array, index: number, cotangent: Float32Array) {
   return { predXstart: out.pred_xstart!.data as Float32Array, gradX: out.grad_x!.data as Float32Array };
 }
 
+/** The fixture CLIP's guidance graph as a guide (cut size 224: larger than the padded 48², so every cutout is the whole image). */
+const fixtureGuide = (rng: Rng, weight = 1): Guide => ({
+  run: (feeds) => guidance.run(feeds), cutSize: 224, rng, weight,
+  targets: { embeds: hostTensor('float32', [2, 32], v('target_embeds')), weights: hostTensor('float32', [2], v('weights')) },
+});
+
 describeWithFixtures('cond_fn through the UNet at 32×32 (guidance group, condfn.t44 / t20)', () => {
   beforeAll(async () => {
     ref = await readReferences('guidance', ['target_embeds', 'weights', ...[44, 20].flatMap((t) => STEP_TENSORS.map((n) => `condfn.t${t}.${n}`))]);
@@ -58,12 +64,11 @@ describeWithFixtures('cond_fn through the UNet at 32×32 (guidance group, condfn
     const { predXstart } = await unetAt(x, index, new Float32Array(x.length));
     expect(relativeError(predXstart, at('pred_xstart'))).toBeLessThan(TOL);
     const setup: CondFnSetup = {
-      schedule, geometry: { height: 32, width: 32, cutSize: 224, cutn: 8 }, cutnBatches: 2, skipAugs: true,
+      schedule, geometry: { height: 32, width: 32, cutn: 8 }, cutnBatches: 2, skipAugs: true,
       scales: applyScaleMultiplier({ clipGuidanceScale: 5000, tvScale: 100, rangeScale: 150, saturationScale: 10, initScale: 0 }, 50),
-      targets: { embeds: hostTensor('float32', [2, 32], v('target_embeds')), weights: hostTensor('float32', [2], v('weights')) },
-      rng: createRng(1), clampGrad: true,
+      guides: [fixtureGuide(createRng(1))], clampGrad: true,
     };
-    const r = await clipCondFn(setup, (feeds) => guidance.run(feeds), async (cot) => (await unetAt(x, index, cot)).gradX, x, predXstart, index);
+    const r = await clipCondFn(setup, async (cot) => (await unetAt(x, index, cot)).gradX, x, predXstart, index);
     const checks: [string, ArrayLike<number>][] = [
       ['x_in', r.xIn], ['clip_loss_values', r.clipLosses], ['tv_loss', [r.tvLoss]], ['range_loss', [r.rangeLoss]], ['sat_loss', [r.satLoss]],
       ['x_in_grad', r.xInGrad], ['grad_unclamped', r.gradUnclamped], ['grad_magnitude', [r.magnitude]], ['grad', r.grad],
@@ -81,12 +86,11 @@ describeWithFixtures('cond_fn through the UNet at 32×32 (guidance group, condfn
     const term = await runtime.createSession(serialize(optimize(buildLpipsTermGraph(model, { height: 32, width: 32 }))));
     const initImage = hostTensor('float32', SHAPE, createRng(3).fillNormal(new Float32Array(3 * 32 * 32)).map((n) => Math.max(-1, Math.min(1, 0.4 * n))));
     const setup = (init: boolean, others = 1): CondFnSetup => ({
-      schedule, geometry: { height: 32, width: 32, cutSize: 224, cutn: 8 }, cutnBatches: 1, skipAugs: true,
+      schedule, geometry: { height: 32, width: 32, cutn: 8 }, cutnBatches: 1, skipAugs: true,
       scales: applyScaleMultiplier({ clipGuidanceScale: 5000 * others, tvScale: 100 * others, rangeScale: 150 * others, saturationScale: 10 * others, initScale: 1000 }, 50),
-      targets: { embeds: hostTensor('float32', [2, 32], v('target_embeds')), weights: hostTensor('float32', [2], v('weights')) },
-      rng: createRng(1), clampGrad: true, ...(init && { init: { image: initImage, scale: 1000, run: (feeds) => term.run(feeds) } }),
+      guides: [fixtureGuide(createRng(1))], clampGrad: true, ...(init && { init: { image: initImage, scale: 1000, run: (feeds) => term.run(feeds) } }),
     });
-    const condFn = (s: CondFnSetup) => clipCondFn(s, (feeds) => guidance.run(feeds), async (cot) => (await unetAt(x, index, cot)).gradX, x, predXstart, index);
+    const condFn = (s: CondFnSetup) => clipCondFn(s, async (cot) => (await unetAt(x, index, cot)).gradX, x, predXstart, index);
     const alone = await condFn(setup(true, 0));
     // The other terms scaled down to the init term's size, so that its share of the sum shows.
     const without = await condFn(setup(false, 1e-3));

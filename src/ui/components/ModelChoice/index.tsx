@@ -1,14 +1,14 @@
 import type { ModelEntry, ModelKind } from '../../../cache';
+import { DEMO_CLIP_NAMES } from '../../../models/demo';
 import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
-import type { CachedChoice } from '../../../../workers/job-types';
+import { guidesOf, type CachedChoice, type GuideChoice } from '../../../../workers/job-types';
 import { verifiedModels } from '../../models-state';
 import { studio, useStudio } from '../../store';
 
-type Slot = 'diffusion' | 'clip' | 'swinirM' | 'swinirL' | 'lpips';
+type Slot = 'diffusion' | 'swinirM' | 'swinirL' | 'lpips';
 
 const SLOTS: readonly { readonly slot: Slot; readonly kind: ModelKind; readonly label: string; readonly optional: boolean }[] = [
   { slot: 'diffusion', kind: 'diffusion', label: 'Diffusion model', optional: false },
-  { slot: 'clip', kind: 'clip', label: 'CLIP model', optional: false },
   { slot: 'swinirM', kind: 'swinir', label: 'SwinIR-M (upscale M)', optional: true },
   { slot: 'swinirL', kind: 'swinir', label: 'SwinIR-L (upscale L)', optional: true },
   { slot: 'lpips', kind: 'lpips', label: 'LPIPS (init image term)', optional: true },
@@ -30,7 +30,7 @@ function firstOf(verified: readonly ModelEntry[], diffusionId?: string): CachedC
   for (const format of wanted ? [wanted] : (['checkpoint', 'onnx'] as const)) {
     const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind && m.format === format && (kind !== 'diffusion' || !diffusionId || m.id === diffusionId))?.id;
     const [diffusion, clip] = [pick('diffusion'), pick('clip')];
-    if (diffusion && clip) return { source: 'cache', diffusion, clip, swinirM: pick('swinir'), lpips: pick('lpips') };
+    if (diffusion && clip) return { source: 'cache', diffusion, clips: [{ id: clip, weight: 1 }], swinirM: pick('swinir'), lpips: pick('lpips') };
   }
   return undefined;
 }
@@ -57,6 +57,38 @@ function SlotSelect({ choice, verified, spec }: { readonly choice: CachedChoice;
   );
 }
 
+interface GuideOption {
+  readonly id: string;
+  readonly label: string;
+}
+
+/** The CLIP models that guide: one or more (a pack's converted CLIP alone), each with the weight on its term. */
+function GuideList({ guides, options, single, onChange }: { readonly guides: readonly GuideChoice[]; readonly options: readonly GuideOption[]; readonly single: boolean; readonly onChange: (next: GuideChoice[]) => void }) {
+  const set = (i: number, change: Partial<GuideChoice>) => onChange(guides.map((g, k) => (k === i ? { ...g, ...change } : g)));
+  const unused = options.find((o) => !guides.some((g) => g.id === o.id));
+  return (
+    <fieldset className="guides">
+      <legend>CLIP guides</legend>
+      {guides.map((g, i) => (
+        <div className="guide" key={i}>
+          <select aria-label={`CLIP model ${i + 1}`} value={g.id} onChange={(e) => set(i, { id: e.target.value })}>
+            {options.map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
+          </select>
+          <label>
+            weight
+            <input type="number" aria-label={`Weight of CLIP model ${i + 1}`} step="any" value={g.weight} onChange={(e) => Number.isFinite(e.target.valueAsNumber) && set(i, { weight: e.target.valueAsNumber })} />
+          </label>
+          {guides.length > 1 && <button type="button" aria-label={`Remove CLIP model ${i + 1}`} onClick={() => onChange(guides.filter((_, k) => k !== i))}>Remove</button>}
+        </div>
+      ))}
+      {!single && unused && <button type="button" onClick={() => onChange([...guides, { id: unused.id, weight: 1 }])}>Add a CLIP guide</button>}
+      {guides.length > 1 && <p className="hint">Each model cuts its own cutouts at its own size; their gradients add up, each times its weight.</p>}
+    </fieldset>
+  );
+}
+
+const DEMO_GUIDE_OPTIONS: readonly GuideOption[] = DEMO_CLIP_NAMES.map((id) => ({ id, label: id === 'demo-vit' ? 'Demo ViT (tiny)' : 'Demo ResNet (tiny)' }));
+
 const notice = (choice: CachedChoice, verified: readonly ModelEntry[]): string =>
   (formatOf(verified, choice.diffusion) === 'onnx' ? "Converted ONNX models from the pack (each model.json checked)." : 'Cached checkpoints, converted in this browser.');
 
@@ -76,7 +108,19 @@ export function ModelChoice() {
         <input type="radio" name="model-source" disabled={!cached} checked={choice.source === 'cache'} onChange={() => cached && studio.setState({ modelChoice: cached })} />
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
-      {choice.source === 'cache' && SLOTS.filter((spec) => spec.kind !== 'lpips' || formatOf(verified, choice.diffusion) === 'checkpoint').map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
+      {choice.source === 'demo' && <GuideList guides={guidesOf(choice)} options={DEMO_GUIDE_OPTIONS} single={false} onChange={(clips) => studio.setState({ modelChoice: { source: 'demo', clips } })} />}
+      {choice.source === 'cache' && (
+        <>
+          <SlotSelect choice={choice} verified={verified} spec={SLOTS[0]!} />
+          <GuideList
+            guides={choice.clips}
+            options={verified.filter((m) => m.kind === 'clip' && m.format === formatOf(verified, choice.diffusion))}
+            single={formatOf(verified, choice.diffusion) === 'onnx'}
+            onChange={(clips) => studio.setState({ modelChoice: { ...choice, clips } })}
+          />
+          {SLOTS.slice(1).filter((spec) => spec.kind !== 'lpips' || formatOf(verified, choice.diffusion) === 'checkpoint').map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
+        </>
+      )}
       <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : notice(choice, verified)}</p>
     </fieldset>
   );
