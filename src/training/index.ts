@@ -1,0 +1,4 @@
+/** Fine-tuning the UNet as clip-diffusion-art's train.py does (seed-spec §12). */
+export { buildTrainingGraph, GRAD_PREFIX, TRAINING_COEFFICIENTS, type TrainingCoefficient, type TrainingGraphOptions, type TrainingLosses } from './loss-graph';
+export { adamWState, adamWStep, annealedLr, parseResumeStep, updateEma, type AdamWOptions, type AdamWState, type Tensors } from './optimizer';
+export { microbatchFeeds, modelTimesteps, stepGradients, type Microbatch, type MicrobatchResult, type TrainingSchedule } from './step';
