@@ -30,6 +30,8 @@ export interface BenchContext {
   /** The backend runtimes actually run on (wasm after a failed native load). */
   readonly backend: BackendChoice;
   readonly threads: number;
+  /** The MatMul probe's rate just before the bench (GFLOP/s, the bench's backend). */
+  readonly matmulGflops: number;
 }
 
 export interface Benchmark {
@@ -78,7 +80,7 @@ function fractionsOfProbe(figures: Record<string, Figure>, probe: number): Recor
   return Object.fromEntries(rates.map(([key, f]) => [`${key}_of_matmul`, { value: +(f.value / probe).toFixed(3), unit: 'fraction of the MatMul probe' }]));
 }
 
-function contextFor(options: BackendOptions): BenchContext {
+function contextFor(options: BackendOptions): Omit<BenchContext, 'matmulGflops'> {
   const runtime = () => nodeRuntime(options);
   return { runtime, backend: backendChoiceOf(runtime().backend), threads: options.threads };
 }
@@ -94,7 +96,7 @@ async function main(): Promise<number> {
   const context = contextFor(bench.backend ?? options);
   const probe = await openMatmulProbe(context.runtime());
   const before = await probe.measure();
-  const result = await bench.run(args, context);
+  const result = await bench.run(args, { ...context, matmulGflops: before });
   const after = await probe.measure();
   await probe.dispose();
   if (result.skipped) {
