@@ -1,5 +1,5 @@
 import { roundHalfEven } from '../sampling/respacing';
-import { resizeLanczos } from './lanczos';
+import { resizePillow } from './pillow-resize';
 import type { RgbaLike } from './resize-types';
 
 /** A rectangle cut out of an RGBA image. */
@@ -19,7 +19,7 @@ export function coverResizeCrop(image: RgbaLike, width: number, height: number):
   const f = Math.max(width / image.width, height / image.height);
   const w = Math.max(Math.trunc(f * image.width), width);
   const h = Math.max(Math.trunc(f * image.height), height);
-  const resized = w === image.width && h === image.height ? image : resizeLanczos(image, w, h);
+  const resized = w === image.width && h === image.height ? image : resizePillow(image, w, h, 'lanczos');
   return cropRgba(resized, roundHalfEven((h - height) / 2), roundHalfEven((w - width) / 2), height, width);
 }
 
@@ -32,5 +32,5 @@ export function resizeShorterSide(image: RgbaLike, size: number): RgbaLike {
   const short = Math.min(image.width, image.height);
   if (short === size) return image;
   const long = Math.trunc((size * Math.max(image.width, image.height)) / short);
-  return image.width <= image.height ? resizeLanczos(image, size, long) : resizeLanczos(image, long, size);
+  return image.width <= image.height ? resizePillow(image, size, long, 'lanczos') : resizePillow(image, long, size, 'lanczos');
 }

@@ -2,17 +2,39 @@ import { ImageError } from '../errors';
 import type { RgbaLike } from './resize-types';
 
 /**
- * Pillow's `Image.resize(size, Image.LANCZOS)` on an 8-bit RGB(A) image, which clip-diffusion-art
- * uses for the init image and image prompts (spec §4.3, §7.6). Pillow's Resample.c: a separable
- * Lanczos-3 filter whose support grows with the downscale factor (antialiasing), coefficients
- * normalised per output pixel then fixed-point with 22 fractional bits, the horizontal pass first,
- * each pass rounding and clamping back to 8 bits. A pass is skipped when its size is unchanged.
+ * Pillow's `Image.resize(size, filter)` on an 8-bit RGB(A) image: LANCZOS for clip-diffusion-art's
+ * init image and image prompts (spec §4.3, §7.6), BOX and BICUBIC for guided-diffusion's training
+ * crop (center_crop_arr, spec §12). Pillow's Resample.c: a separable filter whose support grows
+ * with the downscale factor (antialiasing), coefficients normalised per output pixel then
+ * fixed-point with 22 fractional bits, the horizontal pass first, each pass rounding and clamping
+ * back to 8 bits. A pass is skipped when its size is unchanged.
  */
 const PRECISION_BITS = 22;
-const LANCZOS_SUPPORT = 3;
 
 const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
-const lanczos = (x: number): number => (x > -LANCZOS_SUPPORT && x < LANCZOS_SUPPORT ? sinc(x) * sinc(x / LANCZOS_SUPPORT) : 0);
+
+interface Filter {
+  readonly support: number;
+  readonly at: (x: number) => number;
+}
+
+/** Resample.c's filters (bicubic with a = −0.5). */
+export const PILLOW_FILTERS = {
+  lanczos: { support: 3, at: (x: number) => (x > -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+  bicubic: {
+    support: 2,
+    at: (x: number) => {
+      const a = -0.5;
+      const ax = Math.abs(x);
+      if (ax < 1) return ((a + 2) * ax - (a + 3)) * ax * ax + 1;
+      if (ax < 2) return (((ax - 5) * ax + 8) * ax - 4) * a;
+      return 0;
+    },
+  },
+  box: { support: 0.5, at: (x: number) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
+} as const satisfies Record<string, Filter>;
+
+export type PillowFilter = keyof typeof PILLOW_FILTERS;
 
 interface Coefficients {
   /** First input index of each output pixel's window. */
@@ -24,10 +46,11 @@ interface Coefficients {
 }
 
 /** precompute_coeffs + normalize_coeffs_8bpc of Resample.c, for the whole input (no box). */
-function coefficients(inSize: number, outSize: number): Coefficients {
+function coefficients(inSize: number, outSize: number, filter: Filter): Coefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = LANCZOS_SUPPORT * filterScale;
+  const support = filter.support * filterScale;
+  const ss = 1 / filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -38,7 +61,7 @@ function coefficients(inSize: number, outSize: number): Coefficients {
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let total = 0;
-    for (let x = 0; x < xmax; x++) total += k[x] = lanczos((x + xmin - center + 0.5) / filterScale);
+    for (let x = 0; x < xmax; x++) total += k[x] = filter.at((x + xmin - center + 0.5) * ss);
     for (let x = 0; x < xmax; x++) {
       const w = total === 0 ? k[x]! : k[x]! / total;
       weights[xx * taps + x] = Math.trunc(w < 0 ? -0.5 + w * 2 ** PRECISION_BITS : 0.5 + w * 2 ** PRECISION_BITS);
@@ -78,12 +101,13 @@ function pass(src: RgbaLike, out: { width: number; height: number }, horizontal:
   return dst;
 }
 
-/** Resizes RGBA bytes to width × height as Pillow's LANCZOS does (alpha is filtered like the colours; the seed's images are RGB). */
-export function resizeLanczos(image: RgbaLike, width: number, height: number): RgbaLike {
+/** Resizes RGBA bytes to width × height as Pillow's `resize` with `filter` does (alpha is filtered like the colours; the seed's images are RGB). */
+export function resizePillow(image: RgbaLike, width: number, height: number, filter: PillowFilter): RgbaLike {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) throw new ImageError(`cannot resize to ${width}×${height}`);
   if (image.data.length !== image.width * image.height * 4) throw new ImageError(`RGBA image of ${image.width}×${image.height} needs ${image.width * image.height * 4} bytes, got ${image.data.length}`);
   let current: RgbaLike = image;
-  if (width !== image.width) current = { width, height: image.height, data: pass(current, { width, height: image.height }, true, coefficients(image.width, width)) };
-  if (height !== image.height) current = { width, height, data: pass(current, { width, height }, false, coefficients(image.height, height)) };
+  const f = PILLOW_FILTERS[filter];
+  if (width !== image.width) current = { width, height: image.height, data: pass(current, { width, height: image.height }, true, coefficients(image.width, width, f)) };
+  if (height !== image.height) current = { width, height, data: pass(current, { width, height }, false, coefficients(image.height, height, f)) };
   return current;
 }

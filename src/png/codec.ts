@@ -61,7 +61,22 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
   return out;
 }
 
-/** Decodes 8-bit RGB or RGBA, non-interlaced PNGs (what we write and what most tools write). */
+/** Bytes per pixel of the 8-bit colour types we read: grey (0), RGB (2), grey + alpha (4), RGBA (6). */
+const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/** Pixel i's RGBA from `channels`-byte pixels: grey is replicated, missing alpha is opaque (Pillow's convert). */
+function toRgba(pixels: Uint8Array, count: number, channels: number): Uint8Array {
+  if (channels === 4) return pixels;
+  const out = new Uint8Array(count * 4);
+  for (let i = 0; i < count; i++) {
+    const p = i * channels;
+    const [r, g, b] = channels >= 3 ? [pixels[p]!, pixels[p + 1]!, pixels[p + 2]!] : [pixels[p]!, pixels[p]!, pixels[p]!];
+    out.set([r, g, b, channels === 2 ? pixels[p + 1]! : 255], i * 4);
+  }
+  return out;
+}
+
+/** Decodes 8-bit grey, grey + alpha, RGB or RGBA, non-interlaced PNGs (what we write and what most tools write). */
 export function decodePng(bytes: Uint8Array): DecodedPng {
   const chunks = readChunks(bytes);
   const ihdr = chunks[0]?.type === 'IHDR' ? chunks[0].data : undefined;
@@ -70,13 +85,13 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   const width = view.getUint32(0);
   const height = view.getUint32(4);
   const [depth, colour, , , interlace] = ihdr.subarray(8);
-  const channels = colour === 6 ? 4 : colour === 2 ? 3 : 0;
+  const channels = CHANNELS[colour!] ?? 0;
   if (depth !== 8 || channels === 0 || interlace !== 0) {
-    throw new ImageError(`unsupported PNG (bit depth ${depth}, colour type ${colour}, interlace ${interlace}); use 8-bit RGB or RGBA`);
+    throw new ImageError(`unsupported PNG (bit depth ${depth}, colour type ${colour}, interlace ${interlace}); use 8-bit grey, RGB or RGBA`);
   }
   const raw = unzlibSync(concatBytes(chunks.filter((c) => c.type === 'IDAT').map((c) => c.data)));
   if (raw.length !== height * (1 + width * channels)) throw new ImageError(`pixel data has ${raw.length} bytes, expected ${height * (1 + width * channels)}`);
   const pixels = unfilter(raw, height, width * channels, channels);
-  const data = channels === 4 ? pixels : new Uint8Array(width * height * 4).map((_, i) => (i % 4 === 3 ? 255 : pixels[(i >> 2) * 3 + (i % 4)]!));
+  const data = toRgba(pixels, width * height, channels);
   return { width, height, data, text: readText(chunks) };
 }

@@ -2,3 +2,4 @@
 export { buildTrainingGraph, GRAD_PREFIX, TRAINING_COEFFICIENTS, type TrainingCoefficient, type TrainingGraphOptions, type TrainingLosses } from './loss-graph';
 export { adamWState, adamWStep, annealedLr, parseResumeStep, updateEma, type AdamWOptions, type AdamWState, type Tensors } from './optimizer';
 export { microbatchFeeds, modelTimesteps, stepGradients, type Microbatch, type MicrobatchResult, type TrainingSchedule } from './step';
+export { centerCropArr, trainingTensor, type CenterCrop } from './dataset';

@@ -92,7 +92,7 @@ describeWithFixtures('conformance runner on the shared fixtures', () => {
     expect(results.length).toBeGreaterThanOrEqual(40);
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(failed).toBe(0);
-    expect(pending).toEqual(['train (issue 22: the data pipeline (Pillow BOX and BICUBIC), checkpoint files in torch format, resume from them)']);
+    expect(pending).toEqual(['train (issue 22: checkpoint files in torch format, resume from them)']);
     // CLIP ResNets: both configs from their state dict and TorchScript files, through the guidance gradient.
     expect(results.filter((r) => r.group === 'clip_rn' && r.name.endsWith(': guidance.grad'))).toHaveLength(4);
     // LPIPS: each trunk file (legacy, zip) through every case, the init-term gradient row by row.

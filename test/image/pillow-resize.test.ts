@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { coverResizeCrop, resizeShorterSide } from '../../src/image/cover-crop';
-import { resizeLanczos } from '../../src/image/lanczos';
+import { resizePillow } from '../../src/image/pillow-resize';
 
 /** A test pattern both sides compute: (37x + 91y + 53c + 7xy) mod 256, opaque. */
 function pattern(width: number, height: number) {
@@ -18,11 +18,11 @@ const PIL_13x9_TO_20x7 = [8, 55, 138, 18, 84, 164, 54, 139, 180, 98, 168, 148, 1
 
 describe("Pillow's LANCZOS resize", () => {
   it('matches Pillow exactly when shrinking both axes (antialiased support)', () => {
-    expect(rgb(resizeLanczos(pattern(13, 9), 5, 4).data)).toEqual(PIL_13x9_TO_5x4);
+    expect(rgb(resizePillow(pattern(13, 9), 5, 4, 'lanczos').data)).toEqual(PIL_13x9_TO_5x4);
   });
 
   it('matches Pillow exactly when enlarging one axis and shrinking the other', () => {
-    expect(rgb(resizeLanczos(pattern(13, 9), 20, 7).data)).toEqual(PIL_13x9_TO_20x7);
+    expect(rgb(resizePillow(pattern(13, 9), 20, 7, 'lanczos').data)).toEqual(PIL_13x9_TO_20x7);
   });
 
   it("cover-resize + centre crop is clip-diffusion-art's resize_and_center_crop (300×200 → 384×256 → 256², Pillow + TF.center_crop)", () => {
@@ -39,5 +39,27 @@ describe("Pillow's LANCZOS resize", () => {
     expect(resizeShorterSide(img, 20)).toBe(img);
     const r = resizeShorterSide(img, 10);
     expect([r.width, r.height]).toEqual([15, 10]);
+  });
+});
+
+describe("Pillow's BOX and BICUBIC (guided-diffusion's training crop)", () => {
+  it('halves with BOX as the mean of each 2×2 block, each pass rounding half up to a byte', () => {
+    const image = pattern(6, 4);
+    const half = resizePillow(image, 3, 2, 'box');
+    const at = (x: number, y: number, c: number) => image.data[(y * 6 + x) * 4 + c]!;
+    const expected = Array.from({ length: 2 * 3 * 4 }, (_, k) => {
+      const [p, c] = [Math.floor(k / 4), k % 4];
+      const [x, y] = [(p % 3) * 2, Math.floor(p / 3) * 2];
+      const row = (yy: number) => Math.floor((at(x, yy, c) + at(x + 1, yy, c) + 1) / 2);
+      return Math.floor((row(y) + row(y + 1) + 1) / 2);
+    });
+    expect([...half.data]).toEqual(expected);
+  });
+
+  it('keeps a constant image constant and an unchanged size untouched with BICUBIC', () => {
+    const flat = { width: 7, height: 5, data: new Uint8ClampedArray(7 * 5 * 4).fill(77) };
+    expect([...new Set(resizePillow(flat, 4, 3, 'bicubic').data)]).toEqual([77]);
+    const image = pattern(7, 5);
+    expect(resizePillow(image, 7, 5, 'bicubic')).toBe(image);
   });
 });

@@ -5,6 +5,28 @@ import { crc32 } from '../../src/bytes/crc32';
 
 const image = { width: 3, height: 2, data: Uint8Array.from({ length: 24 }, (_, i) => (i * 37) % 256) };
 
+/** A PNG as another tool writes it: 8-bit `colour` type, the rows with their filter bytes. */
+function pngFile(width: number, height: number, colour: number, rows: readonly number[][]): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, colour, 0, 0, 0], 8);
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  return new Uint8Array(Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.from(rows.flat()))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]));
+}
+
 describe('PNG', () => {
   it('computes the standard CRC-32 check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
@@ -27,22 +49,7 @@ describe('PNG', () => {
       [3, 7, 7, 7, 9, 9, 9],
       [4, 1, 2, 3, 4, 5, 6],
     ];
-    const ihdr = Buffer.from([0, 0, 0, 2, 0, 0, 0, 4, 8, 2, 0, 0, 0]);
-    const chunk = (type: string, data: Buffer) => {
-      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(data.length);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([len, body, crc]);
-    };
-    const file = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', ihdr),
-      chunk('IDAT', deflateSync(Buffer.from(rows.flat()))),
-      chunk('IEND', Buffer.alloc(0)),
-    ]);
-    const { data } = decodePng(new Uint8Array(file));
+    const { data } = decodePng(pngFile(2, 4, 2, rows));
     // Row 0, Sub: [10,20,30] then [40+10, 50+20, 60+30].
     expect([...data.subarray(0, 8)]).toEqual([10, 20, 30, 255, 50, 70, 90, 255]);
     // Row 1, Up: previous row + [5,5,5], [1,1,1].
@@ -51,6 +58,12 @@ describe('PNG', () => {
     expect([...data.subarray(16, 24)]).toEqual([7 + 7, 12 + 7, 17 + 7, 255, 32 + 9, 45 + 9, 57 + 9, 255]);
     // Row 3, Paeth: first pixel predicts from up; second pixel's predictor is the nearest of left/up/up-left.
     expect([...data.subarray(24, 28)]).toEqual([15, 21, 27, 255]);
+  });
+
+  it('reads grey and grey + alpha as RGBA, the grey replicated as Pillow converts L to RGB', () => {
+    expect([...decodePng(pngFile(2, 1, 0, [[1, 40, 30]])).data]).toEqual([40, 40, 40, 255, 70, 70, 70, 255]);
+    expect([...decodePng(pngFile(2, 1, 4, [[0, 40, 0, 90, 128]])).data]).toEqual([40, 40, 40, 0, 90, 90, 90, 128]);
+    expect(() => decodePng(pngFile(1, 1, 3, [[0, 0]]))).toThrowError(/colour type 3.*8-bit grey, RGB or RGBA/);
   });
 
   it('refuses corrupt files with a clear error', () => {

@@ -1,9 +1,10 @@
 import { readTensorFloat32 } from '../../checkpoint/index';
 import { optimize, serialize } from '../../graph';
+import { decodePng } from '../../png/index';
 import { resolveConfig, type UnetFlags } from '../../models/unet/index';
 import { diffusionArrays, namedBetas, type NoiseSchedule } from '../../sampling/schedule';
 import {
-  adamWState, adamWStep, annealedLr, buildTrainingGraph, microbatchFeeds, parseResumeStep, stepGradients, updateEma,
+  adamWState, adamWStep, annealedLr, buildTrainingGraph, centerCropArr, microbatchFeeds, parseResumeStep, stepGradients, trainingTensor, updateEma,
   type Microbatch, type MicrobatchResult, type Tensors, type TrainingSchedule,
 } from '../../training/index';
 import { ref, relCheck, withCheckpoint, withRefs, type Refs } from './model-checks';
@@ -31,7 +32,14 @@ interface TrainCase {
   readonly opt_param_groups: readonly { readonly betas: readonly [number, number]; readonly eps: number }[];
 }
 
+interface DataPipeline {
+  readonly image_size: number;
+  readonly files_in_listing_order: readonly string[];
+  readonly per_image: Readonly<Record<string, { readonly flipped: boolean }>>;
+}
+
 interface TrainSettings {
+  readonly data_pipeline?: DataPipeline;
   readonly model_config: UnetFlags;
   readonly full_create_model_and_diffusion_kwargs: { readonly diffusion_steps: number; readonly noise_schedule: NoiseSchedule; readonly rescale_timesteps: boolean };
   readonly param_names: readonly string[];
@@ -134,6 +142,27 @@ function markNoise(noisy: Map<string, Uint8Array>, grads: Tensors): void {
   }
 }
 
+/** The recorded data pipeline: each image through center_crop_arr (Pillow BOX and BICUBIC) and the flip drawn for it. */
+async function* dataChecks(ctx: GroupContext, refs: Refs, d: DataPipeline): AsyncIterable<CheckResult> {
+  const group = ctx.manifest.group;
+  const size = d.image_size;
+  for (const [i, name] of d.files_in_listing_order.entries()) {
+    const file = Object.keys(ctx.manifest.files).find((f) => f === name || f.endsWith(`/${name}`));
+    if (!file) {
+      yield cannotInterpret(group, { what: `data pipeline: ${name}`, why: 'the manifest lists no such file' });
+      continue;
+    }
+    const image = decodePng(await ctx.dir.withSource(ctx.path(file), (src) => src.read(0, src.size)));
+    const { resized, crop } = centerCropArr(image, size);
+    const rgb = Uint8Array.from({ length: resized.width * resized.height * 3 }, (_, k) => resized.data[Math.floor(k / 3) * 4 + (k % 3)]!);
+    const shape = refs.get(`data.${i}.resized`)?.shape;
+    const sameSize = shape?.[0] === resized.height && shape[1] === resized.width;
+    yield sameSize ? relCheck(group, `data.${i}.resized (${name}, ${resized.width}×${resized.height})`, rgb, ref(refs, `data.${i}.resized`), 0) : exact(group, `data.${i}.resized (${name})`, Infinity, `size ${resized.width}×${resized.height}, the reference is ${shape?.[1]}×${shape?.[0]}`);
+    yield relCheck(group, `data.${i}.center_crop (${name})`, crop, ref(refs, `data.${i}.center_crop`), 0);
+    yield relCheck(group, `data.${i}.out (${name}${d.per_image[name]?.flipped ? ', flipped' : ''})`, trainingTensor(crop, size, Boolean(d.per_image[name]?.flipped)), ref(refs, `data.${i}.out`), 0);
+  }
+}
+
 const copy = (t: Tensors): Tensors => new Map([...t].map(([n, a]) => [n, a.slice()]));
 
 /** One case of settings.cases: its steps replayed from the recorded draws, every recorded tensor compared. */
@@ -196,7 +225,7 @@ async function* caseChecks(ctx: GroupContext, refs: Refs, s: TrainSettings, id: 
 }
 
 /**
- * Group `train` (seed-spec §12, issue 22): every case of settings.cases replayed step by step from
+ * Group `train` (seed-spec §12, issue 22): the data pipeline on the recorded images; every case of settings.cases replayed step by step from
  * the recorded data, timesteps and noise through our training graph (RESCALED_MSE, learned-range
  * VB with ε̂ frozen, the gradient of every parameter) and AdamW / EMA / lr annealing, each recorded
  * loss, gradient, statistics table and saved parameter file compared; and train.py's resume-step
@@ -207,6 +236,7 @@ export const trainModel = (ctx: GroupContext): AsyncIterable<CheckResult> => wit
   const s = ctx.manifest.settings as unknown as TrainSettings;
   const parses = (ctx.manifest.checks?.parse_resume_step_from_filename ?? {}) as Readonly<Record<string, number>>;
   for (const [path, step] of Object.entries(parses)) yield exact(group, `parse_resume_step_from_filename("${path}") = ${step}`, Math.abs(parseResumeStep(path) - step));
+  if (s.data_pipeline) yield* dataChecks(ctx, refs, s.data_pipeline);
   if (!s.cases || !s.param_names) {
     yield cannotInterpret(group, { what: 'settings.cases', why: 'the manifest lists no training cases or parameter names' });
     return;
