@@ -12,18 +12,13 @@ import { clipGuidance, FULL_SIZE, unetForward, unetGuided } from './full-size-gr
 import { openMatmulProbe, PROBE_TOLERANCE, probeSpread } from './matmul-probe';
 import { withPeakRss } from './peak-rss';
 import type { BenchContext, Benchmark, Figure } from './run';
+import { ANCHOR_PROBE, onAnchor } from './anchor';
 import { countFlops, GFLOPS } from './flops';
 
 const SIZE = 256;
 const SHAPE = [1, 3, SIZE, SIZE] as const;
 /** Upstream clip-diffusion-art's step at these settings (torch 1.13 CPU, 2 threads, issue 23's anchor). */
 const UPSTREAM_STEP_S = 87.6;
-/**
- * Each backend's MatMul probe on the machine upstream's time was measured on (issue 23's table): a
- * step here is scaled by probe here / probe there before it is held against upstream's 87.6 s, so a
- * faster or slower machine than that one neither meets nor misses a target by itself.
- */
-const ANCHOR_PROBE: Readonly<Record<'native' | 'wasm', number>> = { native: 200, wasm: 46 };
 /** The targets as fractions of upstream's step (issue 23). */
 const TARGET: Readonly<Record<'native' | 'wasm', number>> = { native: 0.6, wasm: 2 };
 /** Steps run back to back; the figure is the last: sessions persist across a job's steps, so later steps are what a job pays per step. */
@@ -132,11 +127,11 @@ function modelsFor(cutn: number, batches: number, sub: number): { models: Models
  */
 function probeFigures(backend: 'native' | 'wasm', run: StepRun, probeGflops: number, step: Figure): Record<string, Figure> {
   const floor = run.gflop / probeGflops;
-  const onAnchor = (step.value * probeGflops) / ANCHOR_PROBE[backend];
+  const anchored = onAnchor(backend, step.value, probeGflops);
   const target = TARGET[backend] * UPSTREAM_STEP_S;
   return {
-    [`${backend}_step_on_anchor_s`]: { value: +onAnchor.toFixed(1), unit: `s (× ${probeGflops}/${ANCHOR_PROBE[backend]} GFLOP/s)`, target: `<= ${+target.toFixed(1)}`, pass: onAnchor <= target },
-    [`${backend}_step_of_upstream`]: { value: +(onAnchor / UPSTREAM_STEP_S).toFixed(2), unit: `× upstream's ${UPSTREAM_STEP_S} s` },
+    [`${backend}_step_on_anchor_s`]: { value: +anchored.toFixed(1), unit: `s (× ${probeGflops}/${ANCHOR_PROBE[backend]} GFLOP/s)`, target: `<= ${+target.toFixed(1)}`, pass: anchored <= target },
+    [`${backend}_step_of_upstream`]: { value: +(anchored / UPSTREAM_STEP_S).toFixed(2), unit: `× upstream's ${UPSTREAM_STEP_S} s` },
     [`${backend}_step_floor_s`]: { value: +floor.toFixed(1), unit: `s (${run.gflop.toFixed(0)} GFLOP at the probe's ${probeGflops} GFLOP/s)` },
     [`${backend}_step_of_floor`]: { value: +(step.value / floor).toFixed(2), unit: '× the floor' },
   };
