@@ -62,6 +62,20 @@ describe('grad', () => {
     expect(result.opsOffWebGpu).toEqual([]);
   });
 
+  it.each([
+    ['3×3, padding 1, batch 2', [2, 3, 6, 5], [4, 3, 3, 3], 1],
+    ['3×3, no padding, batch 1', [1, 2, 7, 6], [3, 2, 3, 3], 0],
+    ['1×1, batch 2', [2, 5, 4, 3], [3, 5, 1, 1], 0],
+  ] as const)('checks stride-1 conv weight gradients (one MatMul per kernel tap) against finite differences: %s', async (_name, xShape, wShape, padding) => {
+    const result = await gradcheck(wasmRuntime(), {
+      dtype: 'float32',
+      inputs: [{ shape: xShape }, { shape: wShape }, { shape: [wShape[0]] }],
+      build: ([x, w, b]: readonly Tensor[]) => conv2d(x!, w!, b!, { padding }),
+    }, { eps: 1e-2 });
+    expect(result.maxRelError).toBeLessThan(2e-3);
+    expect(result.opsOffWebGpu).toEqual([]);
+  });
+
   it('refuses ops without a gradient rule, naming the op and its input shapes', () => {
     const g = new Graph('no-rule');
     const x = g.input('x', 'float32', [2, 2]);
