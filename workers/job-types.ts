@@ -16,6 +16,11 @@ export interface GuideChoice {
   readonly weight: number;
 }
 
+/** A guide as a finished job reports it: its label beside its id and weight. */
+export interface LabelledGuide extends GuideChoice {
+  readonly label: string;
+}
+
 /**
  * Cached models by manifest id: a diffusion model, one CLIP or several (checkpoints only: a pack
  * guides with its one), and optionally SwinIR M and L, all checkpoints or all converted (a pack's
@@ -81,6 +86,6 @@ export interface JobResult {
   /** Which models ran, for the PNG metadata and the label ("Demo pack: …"). */
   readonly modelLabel: string;
   /** The CLIP models that guided, with their labels and weights (the PNG carries them). */
-  readonly guides: readonly (GuideChoice & { readonly label: string })[];
+  readonly guides: readonly LabelledGuide[];
   readonly backend: Backend;
 }

@@ -6,7 +6,7 @@
 export { generate, render, type GenerateOptions } from './generate';
 export { guidedModel, type GuidedModel, type GuidedSessions } from './guided-model';
 export { sessionSwap, type SessionSwap, type SessionSwapHooks } from './session-swap';
-export { cutoutStream, prepareJob, sampleImage, seededStreams, subBatchOf, type Job, type JobGuide, type SampleImageOptions } from './job';
+export { cutoutStream, prepareJob, sampleImage, subBatchOf, type Job, type JobGuide, type SampleImageOptions } from './job';
 export {
   buildGraph, defaultGraphBytes, graphOptions, loadModels, specKey,
   type GraphBytes, type GraphSpec, type LoadedModels, type LoadModelsOptions, type ModelSources, type PoolOptions, type RunSession,

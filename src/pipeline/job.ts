@@ -5,20 +5,14 @@ import {
   type Rng, type SampleResult, type SampleShape, type Schedule, type StepEvent,
 } from '../sampling/index';
 import { guidedModel, type GuidedSessions } from './guided-model';
-import type { GraphSpec, LoadedModels, RunSession } from './models';
+import type { LoadedModels } from './models';
 import { initImageTensor, makeTargets, type Targets } from './targets';
 import { initLossRuns, validateSettings, type GenerationSettings } from './settings';
 import { hostTensor } from '../runtime';
 
-/** One CLIP model's share of a job: its targets, its guidance session, its cutout stream and weight. */
-export interface JobGuide {
+/** One CLIP model's share of a job: cond_fn's Guide, with its targets' count kept. */
+export interface JobGuide extends Guide {
   readonly targets: Targets;
-  readonly spec: Extract<GraphSpec, { kind: 'guidance' }>;
-  readonly session: RunSession;
-  readonly cutSize: number;
-  /** Its CPU generator (cutouts), spec §13: the seed's for the first guide, one of its own for each other. */
-  readonly rng: Rng;
-  readonly weight: number;
 }
 
 /** Everything a sample needs, made once per generate() call. */
@@ -28,9 +22,9 @@ export interface Job {
   readonly shape: SampleShape;
   readonly guides: readonly JobGuide[];
   readonly sessions: GuidedSessions;
-  /** Cutouts per guidance run. */
+  /** Cutouts per guidance run (every guide's subBatch). */
   readonly subBatch: number;
-  /** upstream's device generator (x_T and per-step noise), spec §13. */
+  /** upstream's device generator (x_T and per-step noise), spec §13; the cutouts draw from each guide's stream. */
   readonly noiseRng: Rng;
   readonly initImage?: Float32Array;
 }
@@ -41,12 +35,10 @@ export function subBatchOf(cutn: number, limit: number): number {
   return 1;
 }
 
-/** The two streams of a seed: the same seed gives the same image on the same backend. */
-export const seededStreams = (seed: number): { noiseRng: Rng; cpuRng: Rng } => ({ noiseRng: createRng(seed), cpuRng: cutoutStream(seed, 0) });
-
 /**
  * The cutout stream of guide `guide`: the seed's CPU stream for the first, a stream of its own for
- * each other one, so adding a guide leaves the others' cutouts as they were.
+ * each other one, so adding a guide leaves the others' cutouts as they were. With the noise stream
+ * (createRng(seed)), the same seed gives the same image on the same backend.
  */
 export const cutoutStream = (seed: number, guide: number): Rng => createRng(hashString(guide === 0 ? `cutouts:${seed}` : `cutouts:${seed}:guide${guide}`));
 
@@ -65,22 +57,25 @@ export async function prepareJob(settings: GenerationSettings, models: LoadedMod
   const schedule = createSchedule({ steps: settings.diffusionSteps, respacing: settings.sampling });
   const weights = guideWeights(settings, models.cutSizes.length);
   const subBatch = subBatchOf(settings.cutn, models.maxCutoutsPerRun);
-  const made: Omit<JobGuide, 'session'>[] = [];
-  for (const [guide, cutSize] of models.cutSizes.entries()) {
-    const rng = cutoutStream(settings.seed, guide);
-    const targets = await makeTargets(models, guide, settings, rng);
+  // Every guide's targets first: the text encoders are released before the sampling graphs open.
+  const rngs = models.cutSizes.map((_, guide) => cutoutStream(settings.seed, guide));
+  const targets: Targets[] = [];
+  for (const [guide, rng] of rngs.entries()) {
+    targets.push(await makeTargets(models, guide, settings, rng));
     throwIfAborted(signal, 'generation');
-    made.push({ targets, spec: { kind: 'guidance', guide, cutn: subBatch, targets: targets.count, lossFn: settings.lossFn, augment: !settings.skipAugs }, cutSize, rng, weight: weights[guide]! });
   }
-  throwIfAborted(signal, 'generation');
   const unet = models.oneUnetCopy ? {} : { unet: await models.session({ kind: 'unet' }) };
   const lpips = initLossRuns(settings, models) ? { lpips: await models.session({ kind: 'lpips' }) } : {};
   const sessions = { ...unet, unetGuided: await models.session({ kind: 'unet_guided' }), ...lpips };
   const guides: JobGuide[] = [];
-  for (const g of made) guides.push({ ...g, session: await models.session(g.spec) });
+  for (const [guide, cutSize] of models.cutSizes.entries()) {
+    const t = targets[guide]!;
+    const session = await models.session({ kind: 'guidance', guide, cutn: subBatch, targets: t.count, lossFn: settings.lossFn, augment: !settings.skipAugs });
+    guides.push({ run: (feeds) => session.run(feeds), cutSize, targets: t, rng: rngs[guide]!, subBatch, weight: weights[guide]! });
+  }
   const size = models.imageSize;
   return {
-    settings, schedule, shape: [1, 3, size, size], guides, sessions, subBatch, noiseRng: seededStreams(settings.seed).noiseRng,
+    settings, schedule, shape: [1, 3, size, size], guides, sessions, subBatch, noiseRng: createRng(settings.seed),
     ...(settings.initImage && { initImage: initImageTensor(settings.initImage, size) }),
   };
 }
@@ -97,12 +92,9 @@ function condFnSetup(job: Job): CondFnSetup {
   const s = job.settings;
   const init = initTerm(job);
   const scales = applyScaleMultiplier({ clipGuidanceScale: s.clipGuidanceScale, tvScale: s.tvScale, rangeScale: s.rangeScale, saturationScale: s.saturationScale, initScale: s.initScale }, s.scaleMultiplier);
-  const guides = job.guides.map((g): Guide => ({
-    run: (feeds) => g.session.run(feeds), cutSize: g.cutSize, targets: { embeds: g.targets.embeds, weights: g.targets.weights }, rng: g.rng, subBatch: job.subBatch, weight: g.weight,
-  }));
   return {
     schedule: job.schedule, geometry: { height: job.shape[2], width: job.shape[3], cutn: s.cutn }, cutnBatches: s.cutnBatches, skipAugs: s.skipAugs,
-    scales, guides, clampGrad: !s.disableGradClamp, ...(init && { init }),
+    scales, guides: job.guides, clampGrad: !s.disableGradClamp, ...(init && { init }),
   };
 }
 

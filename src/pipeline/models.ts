@@ -106,8 +106,10 @@ export function buildGraph(sources: BuildSources, spec: GraphSpec): Graph {
       return buildUnetGraph(unet.config, unet.weights);
     case 'unet_guided':
       return buildGuidedUnetGraph(unet.config, unet.weights);
-    case 'clip_text':
-      return buildTextEncoderGraph(clipOf(spec.guide).weights, clipOf(spec.guide).architecture);
+    case 'clip_text': {
+      const clip = clipOf(spec.guide);
+      return buildTextEncoderGraph(clip.weights, clip.architecture);
+    }
     case 'guidance':
       return buildGuidanceGraph(clipOf(spec.guide), { image: { height: unet.config.imageSize, width: unet.config.imageSize }, cutn: spec.cutn, targets: spec.targets, lossFn: spec.lossFn, augment: spec.augment });
     case 'image_prompt':

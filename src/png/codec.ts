@@ -64,14 +64,16 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
 /** Bytes per pixel of the 8-bit colour types we read: grey (0), RGB (2), grey + alpha (4), RGBA (6). */
 const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
-/** Pixel i's RGBA from `channels`-byte pixels: grey is replicated, missing alpha is opaque (Pillow's convert). */
+/** RGBA from `channels`-byte pixels: grey is replicated, missing alpha is opaque (Pillow's convert). */
 function toRgba(pixels: Uint8Array, count: number, channels: number): Uint8Array {
   if (channels === 4) return pixels;
   const out = new Uint8Array(count * 4);
-  for (let i = 0; i < count; i++) {
-    const p = i * channels;
-    const [r, g, b] = channels >= 3 ? [pixels[p]!, pixels[p + 1]!, pixels[p + 2]!] : [pixels[p]!, pixels[p]!, pixels[p]!];
-    out.set([r, g, b, channels === 2 ? pixels[p + 1]! : 255], i * 4);
+  const colour = channels >= 3;
+  for (let i = 0, p = 0, q = 0; i < count; i++, p += channels, q += 4) {
+    out[q] = pixels[p]!;
+    out[q + 1] = pixels[colour ? p + 1 : p]!;
+    out[q + 2] = pixels[colour ? p + 2 : p]!;
+    out[q + 3] = channels === 2 ? pixels[p + 1]! : 255;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { add, clamp, concat, div, exp, grad, Graph, greater, less, log, mul, reduceMean, reshape, scalar, slice, sub, tanh, where, type Tensor } from '../graph';
+import { add, clamp, concat, div, exp, grad, Graph, greater, less, log, mul, neg, reduceMean, reshape, scalar, slice, sub, tanh, where, type Tensor } from '../graph';
 import { unetForward, type UnetConfig } from '../models/unet/index';
 import { PlaceholderWeights } from '../models/weights';
 
@@ -23,7 +23,7 @@ const meanFlat = (x: Tensor): Tensor => reduceMean(x, x.shape.slice(1).map((_, i
 /** normal_kl in nats, elementwise. */
 function normalKl(mean1: Tensor, logvar1: Tensor, mean2: Tensor, logvar2: Tensor): Tensor {
   const d = sub(mean1, mean2);
-  const terms = add(add(sub(logvar2, logvar1), exp(sub(logvar1, logvar2))), mul(mul(d, d), exp(mul(logvar2, scalar(logvar2, -1)))));
+  const terms = add(add(sub(logvar2, logvar1), exp(sub(logvar1, logvar2))), mul(mul(d, d), exp(neg(logvar2))));
   return mul(scalar(terms, 0.5), add(scalar(terms, -1), terms));
 }
 
@@ -36,7 +36,7 @@ function approxCdf(x: Tensor): Tensor {
 /** discretized_gaussian_log_likelihood of 8-bit data x0 in [−1, 1] under N(means, exp(2·logScales)). */
 function discretizedLogLikelihood(x0: Tensor, means: Tensor, logScales: Tensor): Tensor {
   const centered = sub(x0, means);
-  const invStdv = exp(mul(logScales, scalar(logScales, -1)));
+  const invStdv = exp(neg(logScales));
   const cdfPlus = approxCdf(mul(invStdv, add(centered, scalar(centered, 1 / 255))));
   const cdfMin = approxCdf(mul(invStdv, sub(centered, scalar(centered, 1 / 255))));
   const logCdfPlus = log(clamp(cdfPlus, 1e-12));
@@ -74,7 +74,7 @@ function trainingLosses(g: Graph, out: Tensor, xStart: Tensor, xT: Tensor, noise
   const modelLogVariance = add(mul(frac, c.log_betas), mul(sub(scalar(frac, 1), frac), c.posterior_log_variance_clipped));
   const trueMean = add(mul(c.posterior_mean_coef1, xStart), mul(c.posterior_mean_coef2, xT));
   const kl = div(meanFlat(normalKl(trueMean, c.posterior_log_variance_clipped, modelMean, modelLogVariance)), scalar(v, LN2));
-  const nll = div(meanFlat(mul(discretizedLogLikelihood(xStart, modelMean, mul(modelLogVariance, scalar(v, 0.5))), scalar(v, -1))), scalar(v, LN2));
+  const nll = div(neg(meanFlat(discretizedLogLikelihood(xStart, modelMean, mul(modelLogVariance, scalar(v, 0.5))))), scalar(v, LN2));
   const vb = mul(where(firstStep, nll, kl), scalar(v, numTimesteps / 1000));
   const loss = add(mse, vb);
   const perSample = div(lossWeights, scalar(lossWeights, lossWeights.shape[0]!));

@@ -66,7 +66,8 @@ export async function stepGradients(run: (feeds: Record<string, HostTensor>) => 
     const out = await run(feedsOf(m));
     for (const [name, sum] of grads) {
       const g = out[`${GRAD_PREFIX}${name}`]!.data as Float32Array;
-      for (let i = 0; i < sum.length; i++) sum[i] = Math.fround(sum[i]! + g[i]!);
+      // A Float32Array store rounds as torch's float32 `+=` does.
+      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + g[i]!;
     }
     const pick = (k: keyof MicrobatchResult) => out[k]!.data as Float32Array;
     results.push({ x_t: pick('x_t'), out: pick('out'), mse: pick('mse'), vb: pick('vb'), loss: pick('loss') });

@@ -1,7 +1,7 @@
 import { readChunks, readText } from '../png';
 import type { Backend } from '../runtime';
 import { spaceTimesteps } from '../sampling/index';
-import type { GuideChoice } from '../../workers/job-types';
+import type { GuideChoice, LabelledGuide } from '../../workers/job-types';
 import { parseSettings, type StudioSettings } from './settings';
 
 /** Keyword of our JSON settings chunk; dropping the PNG back on the page restores them. */
@@ -15,7 +15,7 @@ export interface ImageFacts {
   /** 'M' or 'L' when this is the SwinIR ×4 image. */
   readonly upscaledBy?: 'M' | 'L';
   /** The CLIP models that guided, with their weights. */
-  readonly guides?: readonly (GuideChoice & { readonly label: string })[];
+  readonly guides?: readonly LabelledGuide[];
 }
 
 /** What a PNG made here restores: its settings, and the CLIP guides when it names them. */
@@ -24,7 +24,7 @@ export interface PngSettings {
   readonly guides?: readonly GuideChoice[];
 }
 
-const guideText = (g: { label: string; weight: number }): string => (g.weight === 1 ? g.label : `${g.label} x${g.weight}`);
+const guideText = (g: LabelledGuide): string => (g.weight === 1 ? g.label : `${g.label} x${g.weight}`);
 
 const num = (v: number): string => String(v);
 

@@ -64,6 +64,15 @@ interface NoiseSlack {
 
 const NOISE = 1e-6;
 
+const maxAbs = (a: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+};
+
+/** A tensor's scale for relative errors: its own max|x|, or the largest's when it is rounding noise beside it. */
+const scaleOf = (own: number, largest: number): number => (own < NOISE * largest ? largest : own);
+
 const count = (mask: Uint8Array | undefined): number => (mask ? mask.reduce((n, v) => n + v, 0) : 0);
 
 /**
@@ -88,7 +97,7 @@ function statsCheck(group: string, name: string, ours: Tensors, names: readonly 
       max = Math.max(max, Math.abs(v));
     }
     const [rSum, rSq, rMax] = [reference[i * 3]!, reference[i * 3 + 1]!, reference[i * 3 + 2]!];
-    const scale = rMax < NOISE * largest ? largest : rMax;
+    const scale = scaleOf(rMax, largest);
     const noisy = count(slack?.noisy.get(n));
     const moved = slack?.moved ?? 0;
     const e = Math.max(
@@ -106,14 +115,12 @@ function statsCheck(group: string, name: string, ours: Tensors, names: readonly 
  * one's for a tensor at rounding noise); with `slack`, noisy elements may be off by the moves.
  */
 function tensorsCheck(group: string, name: string, ours: Tensors, reference: (n: string) => Float32Array, names: readonly string[], tol: number, slack?: NoiseSlack): CheckResult {
-  const maxOf = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const largest = Math.max(...names.map((n) => maxOf(reference(n))));
+  const largest = Math.max(...names.map((n) => maxAbs(reference(n))));
   let worst = 0;
   let worstName = '';
   for (const n of names) {
     const [a, r, mask] = [ours.get(n)!, reference(n), slack?.noisy.get(n)];
-    const rMax = maxOf(r);
-    const scale = rMax < NOISE * largest ? largest : rMax;
+    const scale = scaleOf(maxAbs(r), largest);
     let e = a.length === r.length ? 0 : Infinity;
     for (let i = 0; i < r.length && e !== Infinity; i++) {
       const d = Math.abs(a[i]! - r[i]!);
@@ -131,11 +138,10 @@ function tensorsCheck(group: string, name: string, ours: Tensors, reference: (n:
  * so AdamW's ±lr move, is not determined by a gradient that is right to that tolerance.
  */
 function markNoise(noisy: Map<string, Uint8Array>, grads: Tensors): void {
-  let largest = 0;
-  for (const g of grads.values()) for (let i = 0; i < g.length; i++) largest = Math.max(largest, Math.abs(g[i]!));
+  const own = new Map([...grads].map(([n, g]) => [n, maxAbs(g)]));
+  const largest = Math.max(...own.values());
   for (const [n, g] of grads) {
-    const own = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const threshold = own < NOISE * largest ? NOISE * largest : REL * own;
+    const threshold = own.get(n)! < NOISE * largest ? NOISE * largest : REL * own.get(n)!;
     const mask = noisy.get(n) ?? new Uint8Array(g.length);
     for (let i = 0; i < g.length; i++) if (Math.abs(g[i]!) <= threshold) mask[i] = 1;
     noisy.set(n, mask);
@@ -162,6 +168,14 @@ async function* dataChecks(ctx: GroupContext, refs: Refs, d: DataPipeline): Asyn
     yield relCheck(group, `data.${i}.out (${name}${d.per_image[name]?.flipped ? ', flipped' : ''})`, trainingTensor(crop, size, Boolean(d.per_image[name]?.flipped)), ref(refs, `data.${i}.out`), 0);
   }
 }
+
+/** The named parameters of a state-dict file of the group, as float32 arrays. */
+const readParams = (ctx: GroupContext, file: string, names: readonly string[]): Promise<Tensors> =>
+  withCheckpoint(ctx, ctx.path(file), async (ck) => new Map(await Promise.all(names.map(async (n) => {
+    const t = ck.tensors.get(n);
+    if (!t) throw new Error(`${file} has no tensor ${n}`);
+    return [n, await readTensorFloat32(t)] as const;
+  }))));
 
 const copy = (t: Tensors): Tensors => new Map([...t].map(([n, a]) => [n, a.slice()]));
 
@@ -216,8 +230,8 @@ async function* caseChecks(ctx: GroupContext, refs: Refs, s: TrainSettings, id: 
     }
     if (refs.has(`${id}.final.state_step`)) yield exact(group, `${id}.final.state_step`, Math.abs(state.step - ref(refs, `${id}.final.state_step`)[0]!));
     for (const file of Object.keys(ctx.manifest.files).filter((f) => f.startsWith(`${id}/model`))) {
-      const saved = await withCheckpoint(ctx, ctx.path(file), async (ck) => new Map(await Promise.all([...ck.tensors].map(async ([n, t]) => [n, await readTensorFloat32(t)] as const))));
-      yield tensorsCheck(group, `${file}: the parameters after the last step`, params, (n) => saved.get(n) ?? new Float32Array(), s.param_names, CHAINED, { noisy, moved });
+      const saved = await readParams(ctx, file, s.param_names);
+      yield tensorsCheck(group, `${file}: the parameters after the last step`, params, (n) => saved.get(n)!, s.param_names, CHAINED, { noisy, moved });
     }
   } finally {
     await session.dispose();
@@ -241,11 +255,7 @@ export const trainModel = (ctx: GroupContext): AsyncIterable<CheckResult> => wit
     yield cannotInterpret(group, { what: 'settings.cases', why: 'the manifest lists no training cases or parameter names' });
     return;
   }
-  const start = await withCheckpoint(ctx, ctx.path(s.stored_full.start_checkpoint), async (ck) => new Map(await Promise.all(s.param_names.map(async (n) => {
-    const t = ck.tensors.get(n);
-    if (!t) throw new Error(`${s.stored_full.start_checkpoint} has no tensor ${n}`);
-    return [n, await readTensorFloat32(t)] as const;
-  }))));
+  const start = await readParams(ctx, s.stored_full.start_checkpoint, s.param_names);
   for (const id of Object.keys(s.cases)) {
     try {
       yield* caseChecks(ctx, refs, s, id, start);

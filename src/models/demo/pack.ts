@@ -33,7 +33,10 @@ export const DEMO_CLIP_RN: ClipArchitecture = {
 };
 
 /** The demo's CLIP models by the name the CLI's --clip_model and the studio's picker give them. */
-export const DEMO_CLIPS = { 'demo-vit': { architecture: DEMO_CLIP, seed: 2 }, 'demo-rn': { architecture: DEMO_CLIP_RN, seed: 5 } } as const;
+export const DEMO_CLIPS = {
+  'demo-vit': { architecture: DEMO_CLIP, seed: 2, label: 'Demo ViT (tiny)' },
+  'demo-rn': { architecture: DEMO_CLIP_RN, seed: 5, label: 'Demo ResNet (tiny)' },
+} as const;
 export type DemoClipName = keyof typeof DEMO_CLIPS;
 export const DEMO_CLIP_NAMES = Object.keys(DEMO_CLIPS) as DemoClipName[];
 

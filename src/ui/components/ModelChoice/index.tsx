@@ -1,5 +1,5 @@
 import type { ModelEntry, ModelKind } from '../../../cache';
-import { DEMO_CLIP_NAMES } from '../../../models/demo';
+import { DEMO_CLIP_NAMES, DEMO_CLIPS } from '../../../models/demo';
 import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
 import { guidesOf, type CachedChoice, type GuideChoice } from '../../../../workers/job-types';
 import { verifiedModels } from '../../models-state';
@@ -7,8 +7,16 @@ import { studio, useStudio } from '../../store';
 
 type Slot = 'diffusion' | 'swinirM' | 'swinirL' | 'lpips';
 
-const SLOTS: readonly { readonly slot: Slot; readonly kind: ModelKind; readonly label: string; readonly optional: boolean }[] = [
-  { slot: 'diffusion', kind: 'diffusion', label: 'Diffusion model', optional: false },
+interface SlotSpec {
+  readonly slot: Slot;
+  readonly kind: ModelKind;
+  readonly label: string;
+  readonly optional: boolean;
+}
+
+/** The diffusion model comes first, then the CLIP guides (GuideList), then these. */
+const DIFFUSION_SLOT: SlotSpec = { slot: 'diffusion', kind: 'diffusion', label: 'Diffusion model', optional: false };
+const OPTIONAL_SLOTS: readonly SlotSpec[] = [
   { slot: 'swinirM', kind: 'swinir', label: 'SwinIR-M (upscale M)', optional: true },
   { slot: 'swinirL', kind: 'swinir', label: 'SwinIR-L (upscale L)', optional: true },
   { slot: 'lpips', kind: 'lpips', label: 'LPIPS (init image term)', optional: true },
@@ -43,7 +51,7 @@ function choose(choice: CachedChoice, verified: readonly ModelEntry[], slot: Slo
   return { ...choice, [slot]: id };
 }
 
-function SlotSelect({ choice, verified, spec }: { readonly choice: CachedChoice; readonly verified: readonly ModelEntry[]; readonly spec: (typeof SLOTS)[number] }) {
+function SlotSelect({ choice, verified, spec }: { readonly choice: CachedChoice; readonly verified: readonly ModelEntry[]; readonly spec: SlotSpec }) {
   const format = formatOf(verified, choice.diffusion);
   const options = verified.filter((m) => m.kind === spec.kind && (spec.slot === 'diffusion' || m.format === format));
   return (
@@ -87,7 +95,24 @@ function GuideList({ guides, options, single, onChange }: { readonly guides: rea
   );
 }
 
-const DEMO_GUIDE_OPTIONS: readonly GuideOption[] = DEMO_CLIP_NAMES.map((id) => ({ id, label: id === 'demo-vit' ? 'Demo ViT (tiny)' : 'Demo ResNet (tiny)' }));
+const DEMO_GUIDE_OPTIONS: readonly GuideOption[] = DEMO_CLIP_NAMES.map((id) => ({ id, label: DEMO_CLIPS[id].label }));
+
+/** A cached choice's slots: the diffusion model, its format's CLIPs as guides (a pack's alone), SwinIR, and LPIPS with checkpoints. */
+function CachedSlots({ choice, verified }: { readonly choice: CachedChoice; readonly verified: readonly ModelEntry[] }) {
+  const format = formatOf(verified, choice.diffusion);
+  return (
+    <>
+      <SlotSelect choice={choice} verified={verified} spec={DIFFUSION_SLOT} />
+      <GuideList
+        guides={choice.clips}
+        options={verified.filter((m) => m.kind === 'clip' && m.format === format)}
+        single={format === 'onnx'}
+        onChange={(clips) => studio.setState({ modelChoice: { ...choice, clips } })}
+      />
+      {OPTIONAL_SLOTS.filter((spec) => spec.kind !== 'lpips' || format === 'checkpoint').map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
+    </>
+  );
+}
 
 const notice = (choice: CachedChoice, verified: readonly ModelEntry[]): string =>
   (formatOf(verified, choice.diffusion) === 'onnx' ? "Converted ONNX models from the pack (each model.json checked)." : 'Cached checkpoints, converted in this browser.');
@@ -109,18 +134,7 @@ export function ModelChoice() {
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
       {choice.source === 'demo' && <GuideList guides={guidesOf(choice)} options={DEMO_GUIDE_OPTIONS} single={false} onChange={(clips) => studio.setState({ modelChoice: { source: 'demo', clips } })} />}
-      {choice.source === 'cache' && (
-        <>
-          <SlotSelect choice={choice} verified={verified} spec={SLOTS[0]!} />
-          <GuideList
-            guides={choice.clips}
-            options={verified.filter((m) => m.kind === 'clip' && m.format === formatOf(verified, choice.diffusion))}
-            single={formatOf(verified, choice.diffusion) === 'onnx'}
-            onChange={(clips) => studio.setState({ modelChoice: { ...choice, clips } })}
-          />
-          {SLOTS.slice(1).filter((spec) => spec.kind !== 'lpips' || formatOf(verified, choice.diffusion) === 'checkpoint').map((spec) => <SlotSelect key={spec.slot} choice={choice} verified={verified} spec={spec} />)}
-        </>
-      )}
+      {choice.source === 'cache' && <CachedSlots choice={choice} verified={verified} />}
       <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : notice(choice, verified)}</p>
     </fieldset>
   );
