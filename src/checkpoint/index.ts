@@ -6,7 +6,7 @@ import type { Tensor } from './tensor';
 import { readTorchArchive } from './torch';
 import { readTorchLegacy } from './torch-legacy';
 import { isTensor } from './torch-globals';
-import { findStateDict } from './unwrap';
+import { findStateDict, type ModuleMetadata } from './unwrap';
 import { openZip } from './zip';
 
 export { blobSource, memorySource, type BlobLike, type ByteSource } from './byte-source';
@@ -17,6 +17,11 @@ export {
 export { hfClipSource, readHfClipAsOpenAI } from './hf-clip';
 export { writeSafetensors } from './safetensors-write';
 export type { PyValue } from './pickle-values';
+export { isDict, isList, isTuple } from './pickle-values';
+export { isTensor } from './torch-globals';
+export type { ModuleMetadata } from './unwrap';
+export { pyFloat, pyTuple, orderedDict, type Picklable } from './pickle-write';
+export { torchSaveParts, type TensorForm, type TensorWriter } from './torch-save';
 
 /** 'torch': torch.save zip archives (torch >= 1.6); 'torch-legacy': the format torch.save wrote before. */
 export type CheckpointFormat = 'torch' | 'torch-legacy' | 'torchscript' | 'safetensors';
@@ -31,6 +36,8 @@ export interface Checkpoint {
   readonly metadata: Readonly<Record<string, string>>;
   /** TorchScript only: the tensors of constants.pkl (traced constants such as attention masks). */
   readonly constants: readonly Tensor[];
+  /** torch state dicts: the module tree's `_metadata`, which a fine-tune's saves carry over. */
+  readonly moduleMetadata?: ModuleMetadata;
 }
 
 /** torch.save's tar format (the earliest PyTorch releases) has a POSIX tar header: 'ustar' at byte 257. */
@@ -59,7 +66,14 @@ function looksLikeSafetensors(head: Uint8Array): boolean {
 /** A checkpoint whose state dict is found in what its pickle held. */
 function pickledCheckpoint(format: CheckpointFormat, root: PyValue, constants: readonly Tensor[] = []): Checkpoint {
   const sd = findStateDict(root);
-  return { format, tensors: sd.tensors, unwrapped: sd.unwrapped, metadata: {}, constants };
+  return { format, tensors: sd.tensors, unwrapped: sd.unwrapped, metadata: {}, constants, ...(sd.moduleMetadata && { moduleMetadata: sd.moduleMetadata }) };
+}
+
+/** What a torch.save zip archive holds, as plain data with lazy tensors (an optimizer's state_dict, say): no state dict is looked for. */
+export async function openTorchObject(source: ByteSource): Promise<PyValue> {
+  const archive = await readTorchArchive(await openZip(source));
+  if (archive.isTorchScript) throw new CheckpointError('this is a TorchScript archive, not a torch.save file');
+  return archive.root;
 }
 
 /**

@@ -30,6 +30,17 @@ export interface PyBuildable extends PyObject {
   build(state: PyValue): void;
 }
 
+const dictAttributes = new WeakMap<PyDict, PyValue>();
+
+/** BUILD on a dict: the attributes a Python dict subclass carried (an OrderedDict's `_metadata`). */
+export const setDictAttributes = (d: PyDict, state: PyValue): void => void dictAttributes.set(d, state);
+
+/** The attribute `name` BUILD gave a dict, if any. */
+export function dictAttribute(d: PyDict, name: string): PyValue | undefined {
+  const state = dictAttributes.get(d);
+  return state instanceof Map ? state.get(name) : undefined;
+}
+
 export const tuple = (items: PyValue[]): PyValue[] => Object.freeze(items) as PyValue[];
 
 export const isTuple = (v: PyValue): v is PyValue[] => Array.isArray(v) && Object.isFrozen(v);

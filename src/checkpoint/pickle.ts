@@ -1,7 +1,7 @@
 import { CheckpointError } from '../errors';
 import { LIMITS } from './limits';
 import {
-  isBuildable, isCallable, isDict, isList, isTuple, tuple, typeName, type PyCallable, type PyDict, type PyValue,
+  isBuildable, isCallable, isDict, isList, isTuple, setDictAttributes, tuple, typeName, type PyCallable, type PyDict, type PyValue,
 } from './pickle-values';
 import { decodeLatin1, decodeUtf8 } from './utf8';
 
@@ -174,8 +174,11 @@ function build(m: Machine): void {
     target.build(state);
     return;
   }
-  // torch gives every state dict (an OrderedDict) a `_metadata` attribute this way; it is not data.
-  if (isDict(target) && (isDict(state) || isTuple(state))) return;
+  // torch gives every state dict (an OrderedDict) a `_metadata` attribute this way: kept aside, not data.
+  if (isDict(target) && (isDict(state) || isTuple(state))) {
+    setDictAttributes(target, state);
+    return;
+  }
   m.fail(`BUILD on ${typeName(target)} is not allowed`);
 }
 

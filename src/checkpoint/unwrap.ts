@@ -1,6 +1,6 @@
 import { CheckpointError } from '../errors';
 import { LIMITS } from './limits';
-import { isDict, typeName, type PyValue } from './pickle-values';
+import { dictAttribute, isDict, typeName, type PyDict, type PyValue } from './pickle-values';
 import type { Tensor } from './tensor';
 import { attributesOf, isTensor, isTorchScriptObject, type TorchScriptObject } from './torch-globals';
 
@@ -11,6 +11,18 @@ export interface StateDict {
   readonly tensors: Map<string, Tensor>;
   /** The wrapper keys descended into, and 'module.' when that prefix was stripped. */
   readonly unwrapped: string[];
+  /** `state_dict()._metadata` (module prefix → {'version': n}), which torch.load hands to load_state_dict; absent when the file has none. */
+  readonly moduleMetadata?: ModuleMetadata;
+}
+
+export type ModuleMetadata = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/** A dict's `_metadata` when it has torch's shape (prefix → dict of int fields); anything else is ignored. */
+function moduleMetadataOf(dict: PyDict): ModuleMetadata | undefined {
+  const m = dictAttribute(dict, '_metadata');
+  if (m === undefined || !isDict(m)) return undefined;
+  const fields = (v: PyValue) => isDict(v) && [...v].every(([k, n]) => typeof k === 'string' && Number.isSafeInteger(n));
+  return [...m].every(([k, v]) => typeof k === 'string' && fields(v)) ? (m as unknown as ModuleMetadata) : undefined;
 }
 
 /** Counts the nodes a walk visits: shared sub-values could otherwise make a walk exponential. */
@@ -76,6 +88,7 @@ export function findStateDict(root: PyValue): StateDict {
     }
     const tensors = tensorsOf(dict);
     if (tensors.size === 0) throw new CheckpointError(`no tensors found in the checkpoint's dict (keys: ${describeKeys(dict)})`);
-    return stripModulePrefix({ tensors, unwrapped });
+    const moduleMetadata = moduleMetadataOf(dict);
+    return stripModulePrefix({ tensors, unwrapped, ...(moduleMetadata && { moduleMetadata }) });
   }
 }

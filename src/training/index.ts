@@ -3,3 +3,10 @@ export { buildTrainingGraph, GRAD_PREFIX, TRAINING_COEFFICIENTS, type TrainingCo
 export { adamWState, adamWStep, annealedLr, parseResumeStep, updateEma, type AdamWOptions, type AdamWState, type Tensors } from './optimizer';
 export { microbatchFeeds, modelTimesteps, stepGradients, type Microbatch, type MicrobatchResult, type TrainingSchedule } from './step';
 export { centerCropArr, trainingTensor, type CenterCrop } from './dataset';
+export { runTrainLoop, type LoopHooks, type LoopSettings } from './loop';
+export { appendCsvRow, csvLog, dumpKvs, humanTable, kvAccumulator, logKv, logLossDict, type CsvLog, type KvAccumulator, type LoggedValue } from './progress-log';
+export {
+  emaFileName, loadTrainingStart, modelFileName, optFileName, optimizerParts, readOptimizer, readParams, stateDictParts,
+  type ParamShapes, type TrainingStart,
+} from './checkpoints';
+export { pyFloatRepr, pyFormatG } from './python-format';

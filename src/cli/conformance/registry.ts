@@ -22,14 +22,9 @@ export const WEIGHT_SUITES: Readonly<Record<string, CheckSuite>> = { unet: unetW
 
 /**
  * Per group: the model checks (outputs against the reference tensors). Each issue that implements a
- * model registers its suite here and removes its group from PENDING.
+ * model registers its suite here.
  */
 export const MODEL_SUITES: Readonly<Record<string, CheckSuite>> = {
   clip: clipModel, clip_rn: clipRnModel, cutouts: cutoutsModel, diffusion: diffusionModel, guidance: guidanceWithE2e, lpips: lpipsModel, swinir: swinirModel,
   train: trainModel, unet: unetModel,
-};
-
-/** Groups whose model checks are not all built yet: the issue that brings the rest, and what is missing. */
-export const PENDING: Readonly<Record<string, { readonly issue: number; readonly missing: string }>> = {
-  train: { issue: 22, missing: 'checkpoint files in torch format, resume from them' },
 };

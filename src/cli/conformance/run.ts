@@ -1,13 +1,11 @@
 import type { Runtime } from '../../runtime';
-import { COMMON_SUITES, MODEL_SUITES, PENDING, WEIGHT_SUITES } from './registry';
+import { COMMON_SUITES, MODEL_SUITES, WEIGHT_SUITES } from './registry';
 import { exact } from './results';
 import type { CheckResult, CheckSuite, FixtureDir, Manifest } from './types';
 
 export interface ConformanceSummary {
   readonly checks: number;
   readonly failed: number;
-  /** 'lpips (issue 19)', ...: groups present whose model checks an open issue brings. */
-  readonly pending: readonly string[];
   /** Groups present that no suite knows: their model checks cannot run at all. */
   readonly unknown: readonly string[];
 }
@@ -24,7 +22,6 @@ const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, p
 export async function runConformance(dir: FixtureDir, runtime: Runtime, report: (r: CheckResult) => void): Promise<ConformanceSummary> {
   let checks = 0;
   let failed = 0;
-  const pending = new Set<string>();
   const unknown = new Set<string>();
   const emit = (r: CheckResult) => {
     checks++;
@@ -42,10 +39,8 @@ export async function runConformance(dir: FixtureDir, runtime: Runtime, report: 
     const ctx = { dir, manifest, runtime, path: (file: string) => folderOf(path) + file };
     for (const suite of [...COMMON_SUITES, WEIGHT_SUITES[manifest.group]].filter((s): s is CheckSuite => s !== undefined)) for await (const r of suite(ctx)) emit(r);
     const model = MODEL_SUITES[manifest.group];
-    const part = PENDING[manifest.group];
-    if (part) pending.add(`${manifest.group} (issue ${part.issue}: ${part.missing})`);
     if (!model) {
-      if (!part) unknown.add(manifest.group);
+      unknown.add(manifest.group);
       continue;
     }
     let ran = 0;
@@ -56,5 +51,5 @@ export async function runConformance(dir: FixtureDir, runtime: Runtime, report: 
     // A suite that found nothing it could check must not read as a pass.
     if (ran === 0) emit(exact(manifest.group, 'model checks', Infinity, `no checks ran: nothing in ${path} was recognised as a case`));
   }
-  return { checks, failed, pending: [...pending], unknown: [...unknown] };
+  return { checks, failed, unknown: [...unknown] };
 }

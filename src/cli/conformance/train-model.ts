@@ -1,13 +1,16 @@
-import { readTensorFloat32 } from '../../checkpoint/index';
+import { memorySource } from '../../checkpoint/index';
+import { concatBytes } from '../../bytes/concat';
 import { optimize, serialize } from '../../graph';
 import { decodePng } from '../../png/index';
 import { resolveConfig, type UnetFlags } from '../../models/unet/index';
 import { diffusionArrays, namedBetas, type NoiseSchedule } from '../../sampling/schedule';
 import {
-  adamWState, adamWStep, annealedLr, buildTrainingGraph, centerCropArr, microbatchFeeds, parseResumeStep, stepGradients, trainingTensor, updateEma,
-  type Microbatch, type MicrobatchResult, type Tensors, type TrainingSchedule,
+  adamWState, adamWStep, appendCsvRow, buildTrainingGraph, centerCropArr, csvLog, dumpKvs, emaFileName, kvAccumulator, loadTrainingStart, logKv, logLossDict,
+  microbatchFeeds, modelFileName, optFileName, optimizerParts, parseResumeStep, readParams, runTrainLoop, stateDictParts, stepGradients, trainingTensor, updateEma,
+  type AdamWOptions, type AdamWState, type Microbatch, type MicrobatchResult, type ParamShapes, type Tensors, type TrainingSchedule, type TrainingStart,
 } from '../../training/index';
-import { ref, relCheck, withCheckpoint, withRefs, type Refs } from './model-checks';
+import { ref, relCheck, withRefs, type Refs } from './model-checks';
+import { progressCsvCheck, rewriteCheck, savedFileChecks, type FileRecord } from './train-files';
 import { cannotInterpret, exact } from './results';
 import type { CheckResult, GroupContext } from './types';
 
@@ -29,6 +32,13 @@ interface TrainCase {
   readonly lr_anneal_steps: number;
   readonly microbatch_size: number;
   readonly microbatches_per_step: number;
+  readonly log_interval: number;
+  readonly save_interval: number;
+  readonly training_test_exit: boolean;
+  readonly step_counter_at_exit: number;
+  readonly saved_files: readonly string[];
+  readonly checkpoint_files?: Readonly<Record<string, FileRecord>>;
+  readonly progress_csv?: readonly string[];
   readonly opt_param_groups: readonly { readonly betas: readonly [number, number]; readonly eps: number }[];
 }
 
@@ -43,6 +53,7 @@ interface TrainSettings {
   readonly model_config: UnetFlags;
   readonly full_create_model_and_diffusion_kwargs: { readonly diffusion_steps: number; readonly noise_schedule: NoiseSchedule; readonly rescale_timesteps: boolean };
   readonly param_names: readonly string[];
+  readonly param_shapes: readonly (readonly number[])[];
   readonly n_steps_per_case: number;
   readonly stored_full: { readonly start_checkpoint: string };
   readonly cases: Readonly<Record<string, TrainCase>>;
@@ -169,18 +180,16 @@ async function* dataChecks(ctx: GroupContext, refs: Refs, d: DataPipeline): Asyn
   }
 }
 
-/** The named parameters of a state-dict file of the group, as float32 arrays. */
-const readParams = (ctx: GroupContext, file: string, names: readonly string[]): Promise<Tensors> =>
-  withCheckpoint(ctx, ctx.path(file), async (ck) => new Map(await Promise.all(names.map(async (n) => {
-    const t = ck.tensors.get(n);
-    if (!t) throw new Error(`${file} has no tensor ${n}`);
-    return [n, await readTensorFloat32(t)] as const;
-  }))));
-
 const copy = (t: Tensors): Tensors => new Map([...t].map(([n, a]) => [n, a.slice()]));
 
-/** One case of settings.cases: its steps replayed from the recorded draws, every recorded tensor compared. */
-async function* caseChecks(ctx: GroupContext, refs: Refs, s: TrainSettings, id: string, start: Tensors): AsyncIterable<CheckResult> {
+const sameTensors = (a: Tensors, b: Tensors): boolean => [...a].every(([n, x]) => b.get(n)?.every((v, i) => Object.is(v, x[i])) ?? false);
+
+/**
+ * One case of settings.cases run through our TrainLoop schedule, each step replayed from the recorded
+ * draws, every recorded tensor compared; then the files the loop saved against their records, the
+ * progress.csv it wrote, and a resume from its last files.
+ */
+async function* caseChecks(ctx: GroupContext, refs: Refs, s: TrainSettings, id: string, start: TrainingStart, shapes: ParamShapes): AsyncIterable<CheckResult> {
   const group = ctx.manifest.group;
   const c = s.cases[id]!;
   const kwargs = s.full_create_model_and_diffusion_kwargs;
@@ -189,53 +198,105 @@ async function* caseChecks(ctx: GroupContext, refs: Refs, s: TrainSettings, id: 
   const { graph, params: inputShapes } = buildTrainingGraph(config, { batch: c.microbatch_size, numTimesteps: kwargs.diffusion_steps });
   const session = await ctx.runtime.createSession(serialize(optimize(graph)));
   const image = [c.microbatch_size, config.inChannels, config.imageSize, config.imageSize];
-  const params = copy(start);
-  const emas = c.ema_rates.map(() => copy(start));
+  const params = copy(start.params);
+  const emas = start.emas.map(copy);
   const state = adamWState(params);
   const group0 = c.opt_param_groups[0]!;
-  const resumeStep = parseResumeStep(s.stored_full.start_checkpoint);
-  let lr = c.lr;
+  const options = (lr: number): AdamWOptions => ({ lr, betas: group0.betas, eps: group0.eps, weightDecay: c.weight_decay });
   const noisy = new Map<string, Uint8Array>();
   let moved = 0;
+  let savedLr = c.lr;
+  const out: CheckResult[] = [];
+  const saved = new Map<string, Uint8Array[]>();
+  const kv = kvAccumulator();
+  const csv = csvLog();
+  let csvText = '';
+  const tolOf = (k: number) => (k === 1 ? REL : CHAINED);
   try {
-    for (let k = 1; k <= s.n_steps_per_case; k++) {
-      const step = `${id}.step${k}`;
-      const tol = k === 1 ? REL : CHAINED;
-      const microbatches = Array.from({ length: c.microbatches_per_step }, (_, j): Microbatch => {
-        const at = (n: string) => ref(refs, `${step}.mb${j}.${n}`);
-        return { xStart: at('x_start'), noise: at('noise'), t: at('t'), weights: at('weights') };
-      });
-      const { grads, results } = await stepGradients((f) => session.run(f), (m) => microbatchFeeds(schedule, params, inputShapes, m, image), params, microbatches);
-      for (const [j, r] of results.entries()) {
-        for (const out of MICROBATCH_OUTPUTS) {
-          const name = `${step}.mb${j}.${out}`;
-          if (refs.has(name)) yield relCheck(group, name, r[out === 'model_out' ? 'out' : out], ref(refs, name), tol);
+    const counter = await runTrainLoop({
+      lr: c.lr, lrAnnealSteps: c.lr_anneal_steps, logInterval: c.log_interval, saveInterval: c.save_interval, resumeStep: start.resumeStep, exitAfterSave: c.training_test_exit,
+    }, {
+      step: async (counterNow, lr) => {
+        const k = counterNow + 1;
+        const step = `${id}.step${k}`;
+        const tol = tolOf(k);
+        const microbatches = Array.from({ length: c.microbatches_per_step }, (_, j): Microbatch => {
+          const at = (n: string) => ref(refs, `${step}.mb${j}.${n}`);
+          return { xStart: at('x_start'), noise: at('noise'), t: at('t'), weights: at('weights') };
+        });
+        const { grads, results } = await stepGradients((f) => session.run(f), (m) => microbatchFeeds(schedule, params, inputShapes, m, image), params, microbatches);
+        for (const [j, r] of results.entries()) {
+          for (const o of MICROBATCH_OUTPUTS) {
+            const name = `${step}.mb${j}.${o}`;
+            if (refs.has(name)) out.push(relCheck(group, name, r[o === 'model_out' ? 'out' : o], ref(refs, name), tol));
+          }
+          const backprop = `${step}.mb${j}.loss_backprop`;
+          const w = microbatches[j]!.weights;
+          if (refs.has(backprop)) out.push(relCheck(group, backprop, [r.loss.reduce((a, l, i) => a + l * w[i]!, 0) / r.loss.length], ref(refs, backprop), tol));
+          const weighted = (v: Float32Array) => v.map((x, i) => x * w[i]!);
+          logLossDict(kv, kwargs.diffusion_steps, microbatches[j]!.t, { vb: weighted(r.vb), mse: weighted(r.mse), loss: weighted(r.loss) });
         }
-        const backprop = `${step}.mb${j}.loss_backprop`;
-        const w = microbatches[j]!.weights;
-        if (refs.has(backprop)) yield relCheck(group, backprop, [r.loss.reduce((a, l, i) => a + l * w[i]!, 0) / r.loss.length], ref(refs, backprop), tol);
-      }
-      if (refs.has(`${step}.lr`)) yield relCheck(group, `${step}.lr`, [lr], ref(refs, `${step}.lr`), 1e-7);
-      const full = s.param_names.filter((n) => refs.has(`${step}.grad.${n}`));
-      if (full.length > 0) yield tensorsCheck(group, `${step}.grad`, grads, (n) => ref(refs, `${step}.grad.${n}`), full, tol);
-      if (refs.has(`${step}.grad_stats`)) yield statsCheck(group, `${step}.grad_stats`, grads, s.param_names, ref(refs, `${step}.grad_stats`), tol);
-      markNoise(noisy, grads);
-      moved += 2 * lr;
-      adamWStep(params, grads, state, { lr, betas: group0.betas, eps: group0.eps, weightDecay: c.weight_decay });
-      c.ema_rates.forEach((rate, e) => updateEma(emas[e]!, params, rate));
-      lr = annealedLr(c.lr, c.lr_anneal_steps, k - 1, resumeStep);
-      const tables: [string, Tensors][] = [['param_stats', params], ['exp_avg_stats', state.expAvg], ['exp_avg_sq_stats', state.expAvgSq], ...emas.map((e, i): [string, Tensors] => [`ema${i}_stats`, e])];
-      // The moments are checked as they are: a noisy element's m and v stay at rounding size.
-      for (const [table, values] of tables) if (refs.has(`${step}.${table}`)) yield statsCheck(group, `${step}.${table}`, values, s.param_names, ref(refs, `${step}.${table}`), tol, table.startsWith('exp_avg') ? undefined : { noisy, moved });
+        if (refs.has(`${step}.lr`)) out.push(relCheck(group, `${step}.lr`, [lr], ref(refs, `${step}.lr`), 1e-7));
+        const full = s.param_names.filter((n) => refs.has(`${step}.grad.${n}`));
+        if (full.length > 0) out.push(tensorsCheck(group, `${step}.grad`, grads, (n) => ref(refs, `${step}.grad.${n}`), full, tol));
+        if (refs.has(`${step}.grad_stats`)) out.push(statsCheck(group, `${step}.grad_stats`, grads, s.param_names, ref(refs, `${step}.grad_stats`), tol));
+        markNoise(noisy, grads);
+        moved += 2 * lr;
+        adamWStep(params, grads, state, options(lr));
+        c.ema_rates.forEach((rate, e) => updateEma(emas[e]!, params, rate));
+        const tables: [string, Tensors][] = [['param_stats', params], ['exp_avg_stats', state.expAvg], ['exp_avg_sq_stats', state.expAvgSq], ...emas.map((e, i): [string, Tensors] => [`ema${i}_stats`, e])];
+        // The moments are checked as they are: a noisy element's m and v stay at rounding size.
+        for (const [table, values] of tables) if (refs.has(`${step}.${table}`)) out.push(statsCheck(group, `${step}.${table}`, values, s.param_names, ref(refs, `${step}.${table}`), tol, table.startsWith('exp_avg') ? undefined : { noisy, moved }));
+      },
+      logStep: (fileStep) => {
+        logKv(kv, 'step', fileStep, true);
+        logKv(kv, 'samples', (fileStep + 1) * c.microbatch_size * c.microbatches_per_step, true);
+      },
+      dump: async () => void (csvText = appendCsvRow(csv, dumpKvs(kv))),
+      save: async (fileStep, lr) => {
+        savedLr = lr;
+        // The parts view the live arrays, which the next steps update: copied now, as writing a file would.
+        const keep = (name: string, parts: Uint8Array[]) => saved.set(name, [concatBytes(parts)]);
+        keep(modelFileName(fileStep), stateDictParts(params, shapes, start.metadata));
+        c.ema_rates.forEach((rate, e) => keep(emaFileName(rate, fileStep), stateDictParts(emas[e]!, shapes, start.metadata)));
+        keep(optFileName(fileStep), optimizerParts(state, shapes, options(lr)));
+      },
+    });
+    yield* out;
+    yield exact(group, `${id}: TrainLoop's step counter at exit ${counter}, ${state.step} steps`, counter === c.step_counter_at_exit && state.step === s.n_steps_per_case ? 0 : Infinity, `recorded ${c.step_counter_at_exit} and ${s.n_steps_per_case} steps`);
+    const names = [...saved.keys()].sort();
+    yield exact(group, `${id}: files saved ${names.join(', ')}`, sameList(names, [...c.saved_files].sort()) ? 0 : Infinity, `recorded ${c.saved_files.join(', ')}`);
+    for (const [name, parts] of saved) {
+      const record = c.checkpoint_files?.[name];
+      if (record) for (const r of await savedFileChecks(group, `${id}/${name}`, parts, record)) yield r;
     }
     if (refs.has(`${id}.final.state_step`)) yield exact(group, `${id}.final.state_step`, Math.abs(state.step - ref(refs, `${id}.final.state_step`)[0]!));
+    if (c.progress_csv) yield progressCsvCheck(group, `${id}: progress.csv`, csvText, c.progress_csv, (row) => tolOf(row));
     for (const file of Object.keys(ctx.manifest.files).filter((f) => f.startsWith(`${id}/model`))) {
-      const saved = await readParams(ctx, file, s.param_names);
-      yield tensorsCheck(group, `${file}: the parameters after the last step`, params, (n) => saved.get(n)!, s.param_names, CHAINED, { noisy, moved });
+      const saved = await ctx.dir.withSource(ctx.path(file), (src) => readParams(src, shapes, file));
+      yield tensorsCheck(group, `${file}: the parameters after the last step`, params, (n) => saved.params.get(n)!, s.param_names, CHAINED, { noisy, moved });
     }
+    yield* resumeCheck(group, id, saved, shapes, c.ema_rates, { params, emas, state, lr: savedLr });
   } finally {
     await session.dispose();
   }
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * A resume from the last model file the loop saved (TrainLoop's load path): the step parsed from its
+ * name, and the parameters, every EMA, the moments, AdamW's step and the param group's lr read back
+ * bit for bit.
+ */
+async function* resumeCheck(group: string, id: string, saved: ReadonlyMap<string, Uint8Array[]>, shapes: ParamShapes, rates: readonly number[], ours: { params: Tensors; emas: Tensors[]; state: AdamWState; lr: number }): AsyncIterable<CheckResult> {
+  const last = [...saved.keys()].filter((n) => n.startsWith('model')).sort().at(-1)!;
+  const open = async (name: string) => (saved.has(name) ? memorySource(concatBytes(saved.get(name)!)) : undefined);
+  const resumed = await loadTrainingStart(`outputs/${last}`, (await open(last))!, open, shapes, rates);
+  const opt = resumed.optimizer;
+  const same = resumed.resumeStep === parseResumeStep(last) && resumed.resumeStep > 0 && sameTensors(ours.params, resumed.params) && resumed.emas.every((e, i) => sameTensors(ours.emas[i]!, e))
+    && opt !== undefined && opt.state.step === ours.state.step && sameTensors(ours.state.expAvg, opt.state.expAvg) && sameTensors(ours.state.expAvgSq, opt.state.expAvgSq) && opt.group.lr === ours.lr;
+  yield exact(group, `${id}: resumed from ${last} (step ${resumed.resumeStep}): parameters, ${rates.length} EMAs, AdamW moments, step and lr restored`, same ? 0 : Infinity, resumed.log.join('; '));
 }
 
 /**
@@ -255,10 +316,14 @@ export const trainModel = (ctx: GroupContext): AsyncIterable<CheckResult> => wit
     yield cannotInterpret(group, { what: 'settings.cases', why: 'the manifest lists no training cases or parameter names' });
     return;
   }
-  const start = await readParams(ctx, s.stored_full.start_checkpoint, s.param_names);
+  const shapes: ParamShapes = new Map(s.param_names.map((n, i) => [n, s.param_shapes[i]!]));
+  const startFile = s.stored_full.start_checkpoint;
+  for (const file of Object.keys(ctx.manifest.files).filter((f) => Object.keys(s.cases).some((id) => f.startsWith(`${id}/`)))) yield await rewriteCheck(ctx, file, shapes);
   for (const id of Object.keys(s.cases)) {
     try {
-      yield* caseChecks(ctx, refs, s, id, start);
+      const rates = s.cases[id]!.ema_rates;
+      const start = await ctx.dir.withSource(ctx.path(startFile), (src) => loadTrainingStart(startFile, src, async () => undefined, shapes, rates));
+      yield* caseChecks(ctx, refs, s, id, start, shapes);
     } catch (err) {
       yield exact(group, `case ${id}`, Infinity, `${(err as Error).name}: ${(err as Error).message}`);
     }
