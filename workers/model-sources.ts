@@ -12,7 +12,7 @@ export interface Sources {
 }
 
 /** Bumped when buildDemoPack's weights or architecture change, so stale cached demo graphs are not used. */
-const DEMO_VERSION = 'demo-pack:2';
+const DEMO_VERSION = 'demo-pack:3';
 
 export const DEMO_PACK_LABEL = `Demo pack: tiny random models, not art. ${DEMO_LABEL}`;
 

@@ -123,28 +123,30 @@ export interface TrainingStart {
   readonly log: readonly string[];
 }
 
+/** Runs `work` on the file `name` beside the model file, closing it after; undefined when there is no such file. */
+export type Sibling = <T>(name: string, work: (source: ByteSource) => Promise<T>) => Promise<T | undefined>;
+
 /**
  * _load_and_sync_parameters, _load_optimizer_state and _load_ema_parameters: the resume step parsed
  * from the whole path; only when it is not 0 are `opt{step}.pt` and `ema_{rate}_{step}.pt` looked up
- * beside the model file (`sibling` opens one by name, undefined when absent); an EMA without its
+ * beside the model file (`sibling` reads one by name); an EMA without its
  * file starts as a copy of the parameters.
  */
-export async function loadTrainingStart(path: string, model: ByteSource, sibling: (name: string) => Promise<ByteSource | undefined>, shapes: ParamShapes, rates: readonly number[]): Promise<TrainingStart> {
+export async function loadTrainingStart(path: string, model: ByteSource, sibling: Sibling, shapes: ParamShapes, rates: readonly number[]): Promise<TrainingStart> {
   const resumeStep = parseResumeStep(path);
   const log = [`loading model from checkpoint: ${path}...`];
   const { params, metadata } = await readParams(model, shapes, path);
   const copy = () => new Map([...params].map(([n, p]) => [n, p.slice()]));
   if (!resumeStep) return { resumeStep, params, emas: rates.map(copy), log, ...(metadata && { metadata }) };
   const optName = optFileName(resumeStep);
-  const optSource = await sibling(optName);
-  const optimizer = optSource && (await readOptimizer(optSource, shapes, optName));
+  const optimizer = await sibling(optName, (source) => readOptimizer(source, shapes, optName));
   if (optimizer) log.push(`loading optimizer state from checkpoint: ${optName}`);
   const emas: Tensors[] = [];
   for (const rate of rates) {
     const name = emaFileName(rate, resumeStep);
-    const source = await sibling(name);
-    if (source) log.push(`loading EMA from checkpoint: ${name}...`);
-    emas.push(source ? (await readParams(source, shapes, name)).params : copy());
+    const ema = await sibling(name, async (source) => (await readParams(source, shapes, name)).params);
+    if (ema) log.push(`loading EMA from checkpoint: ${name}...`);
+    emas.push(ema ?? copy());
   }
   return { resumeStep, params, emas, log, ...(optimizer && { optimizer }), ...(metadata && { metadata }) };
 }

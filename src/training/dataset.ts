@@ -1,4 +1,5 @@
 import { ImageError } from '../errors';
+import { decodeImage } from '../image/decode';
 import { resizePillow } from '../image/pillow-resize';
 import type { RgbaLike } from '../image/resize-types';
 import { roundHalfEven } from '../sampling/respacing';
@@ -35,6 +36,36 @@ export function trainingTensor(crop: Uint8Array, size: number, flip: boolean): F
     for (let x = 0; x < size; x++) {
       const sx = flip ? size - 1 - x : x;
       for (let c = 0; c < 3; c++) out[(c * size + y) * size + x] = Math.fround(Math.fround(crop[(y * size + sx) * 3 + c]! / 127.5) - 1);
+    }
+  }
+  return out;
+}
+
+/** What _list_image_files_recursively keeps: a dot in the name and one of these extensions, any case. */
+export const isImageFileName = (name: string): boolean => name.includes('.') && ['jpg', 'jpeg', 'png', 'gif'].includes(name.split('.').at(-1)!.toLowerCase());
+
+/** A training set made from files: each image cropped once; what cannot serve is listed with the reason. */
+export interface PreparedImages {
+  readonly images: { readonly name: string; readonly crop: Uint8Array }[];
+  readonly skipped: { readonly name: string; readonly reason: string }[];
+}
+
+/**
+ * The files in path order through decodeImage and center_crop_arr, read one at a time (only the crops
+ * are kept); names without an image extension and files that do not decode are skipped, not fatal.
+ */
+export async function prepareTrainingImages(names: readonly string[], read: (name: string) => Promise<Uint8Array>, size: number): Promise<PreparedImages> {
+  const out: PreparedImages = { images: [], skipped: [] };
+  for (const name of [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isImageFileName(name)) {
+      out.skipped.push({ name, reason: 'not a .jpg, .jpeg, .png or .gif file' });
+      continue;
+    }
+    try {
+      out.images.push({ name, crop: centerCropArr(decodeImage(await read(name)), size).crop });
+    } catch (err) {
+      if (!(err instanceof ImageError)) throw err;
+      out.skipped.push({ name, reason: err.message });
     }
   }
   return out;

@@ -14,6 +14,8 @@ export interface LoopSettings {
   readonly lrAnnealSteps: number;
   readonly logInterval: number;
   readonly saveInterval: number;
+  /** The optimizer's lr for the first step when it differs from `lr`: a resumed opt file's, which load_state_dict restores. */
+  readonly firstLr?: number;
   /** parse_resume_step_from_filename of the checkpoint resumed from. */
   readonly resumeStep: number;
   /** DIFFUSION_TRAINING_TEST: return right after the first save past step 0. */
@@ -36,7 +38,7 @@ export interface LoopHooks {
 export async function runTrainLoop(s: LoopSettings, hooks: LoopHooks): Promise<number> {
   if (!(s.logInterval >= 1 && s.saveInterval >= 1)) throw new RangeError(`log_interval and save_interval must be at least 1, got ${s.logInterval} and ${s.saveInterval}`);
   let step = 0;
-  let lr = s.lr;
+  let lr = s.firstLr ?? s.lr;
   while ((!s.lrAnnealSteps || step + s.resumeStep < s.lrAnnealSteps) && !hooks.stopRequested?.()) {
     await hooks.step(step, lr);
     lr = annealedLr(s.lr, s.lrAnnealSteps, step, s.resumeStep);

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { concatBytes } from '../../src/bytes/concat';
 import { memorySource, orderedDict, pyFloat, torchSaveParts, type ByteSource } from '../../src/checkpoint/index';
 import {
-  adamWState, adamWStep, emaFileName, loadTrainingStart, modelFileName, optFileName, optimizerParts, readOptimizer, stateDictParts, type Tensors,
+  adamWState, adamWStep, emaFileName, loadTrainingStart, modelFileName, optFileName, optimizerParts, readOptimizer, stateDictParts, type Sibling, type Tensors,
 } from '../../src/training/index';
 
 const shapes = new Map([['a.weight', [2, 3]], ['a.bias', [2]]] as const);
@@ -22,7 +22,7 @@ it('resumes the parameters, each EMA and AdamW from the files beside the model, 
     [optFileName(12), optimizerParts(state, shapes, { ...group, lr: 7e-4 })],
     [emaFileName(0.9, 12), stateDictParts(tensors(3), shapes)],
   ]);
-  const sibling = async (name: string) => (files.has(name) ? source(files.get(name)!) : undefined);
+  const sibling: Sibling = async (name, work) => (files.has(name) ? work(source(files.get(name)!)) : undefined);
   const start = await loadTrainingStart('runs/x/model000012.pt', source(stateDictParts(params, shapes)), sibling, shapes, [0.9, 0.5]);
   expect(start.resumeStep).toBe(12);
   expect(start.params).toEqual(params);

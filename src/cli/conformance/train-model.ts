@@ -7,7 +7,7 @@ import { diffusionArrays, namedBetas, type NoiseSchedule } from '../../sampling/
 import {
   adamWState, adamWStep, appendCsvRow, buildTrainingGraph, centerCropArr, csvLog, dumpKvs, emaFileName, kvAccumulator, loadTrainingStart, logKv, logLossDict,
   microbatchFeeds, modelFileName, optFileName, optimizerParts, parseResumeStep, readParams, runTrainLoop, stateDictParts, stepGradients, trainingTensor, updateEma,
-  type AdamWOptions, type AdamWState, type Microbatch, type MicrobatchResult, type ParamShapes, type Tensors, type TrainingSchedule, type TrainingStart,
+  type AdamWOptions, type AdamWState, type Microbatch, type MicrobatchResult, type ParamShapes, type Sibling, type Tensors, type TrainingSchedule, type TrainingStart,
 } from '../../training/index';
 import { ref, relCheck, withRefs, type Refs } from './model-checks';
 import { progressCsvCheck, rewriteCheck, savedFileChecks, type FileRecord } from './train-files';
@@ -291,8 +291,9 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
  */
 async function* resumeCheck(group: string, id: string, saved: ReadonlyMap<string, Uint8Array[]>, shapes: ParamShapes, rates: readonly number[], ours: { params: Tensors; emas: Tensors[]; state: AdamWState; lr: number }): AsyncIterable<CheckResult> {
   const last = [...saved.keys()].filter((n) => n.startsWith('model')).sort().at(-1)!;
-  const open = async (name: string) => (saved.has(name) ? memorySource(concatBytes(saved.get(name)!)) : undefined);
-  const resumed = await loadTrainingStart(`outputs/${last}`, (await open(last))!, open, shapes, rates);
+  const source = (name: string) => memorySource(concatBytes(saved.get(name)!));
+  const sibling: Sibling = async (name, work) => (saved.has(name) ? work(source(name)) : undefined);
+  const resumed = await loadTrainingStart(`outputs/${last}`, source(last), sibling, shapes, rates);
   const opt = resumed.optimizer;
   const same = resumed.resumeStep === parseResumeStep(last) && resumed.resumeStep > 0 && sameTensors(ours.params, resumed.params) && resumed.emas.every((e, i) => sameTensors(ours.emas[i]!, e))
     && opt !== undefined && opt.state.step === ours.state.step && sameTensors(ours.state.expAvg, opt.state.expAvg) && sameTensors(ours.state.expAvgSq, opt.state.expAvgSq) && opt.group.lr === ours.lr;

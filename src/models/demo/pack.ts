@@ -12,7 +12,7 @@ import { demoVocabularyGz } from './vocabulary';
 export const DEMO_LABEL = 'Tiny networks with random (seeded) weights, not trained. They show the pipeline working offline; the images do not depict the prompt.';
 
 /** A 64-px UNet with the art model's layout in miniature (learned sigma, linear schedule, rescaled timesteps). */
-const DEMO_UNET_FLAGS = {
+export const DEMO_UNET_FLAGS = {
   image_size: 64, num_channels: 32, num_res_blocks: 1, channel_mult: '1,2,2', attention_resolutions: '16', num_heads: 1,
   learn_sigma: true, class_cond: false, use_scale_shift_norm: false, use_fp16: false, noise_schedule: 'linear', rescale_timesteps: true, rescale_learned_sigmas: true,
 };
@@ -120,6 +120,9 @@ export interface DemoPack {
   readonly lpips: () => Promise<LpipsModel>;
 }
 
+/** The demo UNet's seeded parameters for a configuration (the demo's own, or one that training changes). */
+export const demoUnetArrays = (config: UnetConfig) => seededArrays(unetParameterShapes(config), 1);
+
 /** A demo CLIP by name, with its seeded weights. */
 export function demoClip(name: DemoClipName): LoadedClip {
   const { architecture, seed } = DEMO_CLIPS[name];
@@ -134,7 +137,7 @@ export function demoClip(name: DemoClipName): LoadedClip {
  */
 export function buildDemoPack(guides: readonly DemoClipName[] = ['demo-vit']): DemoPack {
   const config = resolveConfig(DEMO_UNET_FLAGS);
-  const unet = new ArrayWeights(seededArrays(unetParameterShapes(config), 1), 'demo UNet');
+  const unet = new ArrayWeights(demoUnetArrays(config), 'demo UNet');
   const swinir: SwinIRModel = { config: DEMO_SWINIR, weights: new ArrayWeights(seededArrays(expectedShapes(DEMO_SWINIR), 3), 'demo SwinIR') };
   return { label: DEMO_LABEL, unet: { config, weights: unet }, clips: guides.map(demoClip), tokenizer: createClipTokenizer(demoVocabularyGz()), swinir: { M: swinir }, lpips: () => Promise.resolve(demoLpips()) };
 }

@@ -117,8 +117,10 @@ export function attentionBlock(ctx: BlockContext, name: string, x: Tensor, heads
     ctx.weights.param(ctx.graph, `${name}.${suffix}.weight`, [out, c, 1], [out, c, 1, 1]),
     ctx.weights.param(ctx.graph, `${name}.${suffix}.bias`, [out]),
   ] as const;
+  // norm's parameters first, then qkv's: the state dict's order, which parameter lists follow.
+  const normed = norm(ctx, `${name}.norm`, x);
   const [wq, bq] = w('qkv', 3 * c);
-  const qkv = conv2d(norm(ctx, `${name}.norm`, x), wq, bq);
+  const qkv = conv2d(normed, wq, bq);
   const [q, k, v] = splitQkv(reshape(qkv, [b, 3 * c, hgt * wid]), heads, ctx.useNewAttentionOrder);
   const ch = c / heads;
   const a = attention(q, k, v, { scale: 1 / Math.sqrt(ch) });
