@@ -3,6 +3,7 @@ import { AbortError, isDeviceLostError } from '../src/errors';
 import { createQueue } from '../src/runtime/queue';
 import type { EngineApi } from './engine.worker';
 import type { JobEvent, JobRequest } from './job-types';
+import type { TrainEvent, TrainRequest } from './training-job';
 
 /** How long a cancelled job may take to stop by itself before its worker is terminated. */
 const CANCEL_GRACE_MS = 5000;
@@ -66,6 +67,26 @@ function workerHandle(makeWorker: () => Worker) {
   };
 }
 
+/** Fine-tuning runs, queued with the jobs (one runtime). Stop is asked of the worker, which saves and ends after the step. */
+function trainRunner(handle: ReturnType<typeof workerHandle>, queue: ReturnType<typeof createQueue>) {
+  return (request: TrainRequest, onEvent: (e: TrainEvent) => void, stop: AbortSignal) =>
+    queue(async () => {
+      if (stop.aborted) return { steps: 0 };
+      const runId = crypto.randomUUID();
+      const api = await handle.engine();
+      const onStop = () => void api.stopTraining(runId);
+      stop.addEventListener('abort', onStop, { once: true });
+      try {
+        return await api.train(runId, request, proxy(onEvent));
+      } catch (err) {
+        if (isDeviceLostError(err)) handle.terminate();
+        throw err;
+      } finally {
+        stop.removeEventListener('abort', onStop);
+      }
+    });
+}
+
 /**
  * The page's handle on the engine worker: started lazily, jobs queued one at a time. An AbortSignal
  * cannot cross to a worker, so the client keeps it, asks the worker to cancel, and terminates the
@@ -92,6 +113,8 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
   return {
     init: async () => (await handle.engine()).init(),
     generate,
+    train: trainRunner(handle, queue),
+    trainingEstimate: async (options: TrainRequest['options']) => (await handle.engine()).trainingEstimate(options),
     /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
     models: handle.engine,
     /** What every worker is told first (the pack's manifest, test hooks): now, and after each restart. */

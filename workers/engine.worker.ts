@@ -7,6 +7,8 @@ import { runJob } from './generation';
 import type { JobEvent, JobRequest, JobResult } from './job-types';
 import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
+import { runTraining, trainingEstimate, type TrainEvent, type TrainRequest } from './training-job';
+import type { TrainOptions } from '../src/training';
 
 const ORT_URL = `${import.meta.env.BASE_URL}${ORT_BUNDLE}`;
 const ORT_WASM_URL = `${import.meta.env.BASE_URL}${ORT_WASM}`;
@@ -31,6 +33,8 @@ const registry = {
   engine: undefined as Promise<Engine> | undefined,
   models: undefined as ModelService | undefined,
   jobs: new Map<string, { aborted: boolean }>(),
+  /** Training runs in flight, by id: Stop sets `stop`, and the run ends after its step with the last state saved. */
+  runs: new Map<string, { stop: boolean }>(),
   loseDeviceAtStep: undefined as number | undefined,
 };
 
@@ -106,6 +110,29 @@ const api = {
   cancel(jobId: string): void {
     const job = registry.jobs.get(jobId);
     if (job) job.aborted = true;
+  },
+
+  async trainingEstimate(options: TrainOptions) {
+    return trainingEstimate((await engine()).runtime, options);
+  },
+
+  async train(runId: string, request: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<{ steps: number }> {
+    const run = { stop: false };
+    registry.runs.set(runId, run);
+    try {
+      const { runtime, device } = await engine();
+      await device.attach();
+      return await Promise.race([runTraining(runtime, request, onEvent, run), device.lost]);
+    } catch (err) {
+      throw asDeviceLost(err);
+    } finally {
+      registry.runs.delete(runId);
+    }
+  },
+
+  stopTraining(runId: string): void {
+    const run = registry.runs.get(runId);
+    if (run) run.stop = true;
   },
 };
 

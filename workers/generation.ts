@@ -60,7 +60,7 @@ async function modelsFor(runtime: Runtime, request: JobRequest, service: ModelSe
     held = { key, ...(await packModelsFor(runtime, choice, service)) };
     return held;
   }
-  const { sources, label, graphSource } = choice.source === 'demo' ? demoSources(guidesOf(choice)) : await cachedSources(service, choice);
+  const { sources, label, graphSource } = choice.source === 'demo' ? await demoSources(choice) : await cachedSources(service, choice);
   const graphBytes = cachedGraphBytes(service.store, graphSource, { storage: self.navigator.storage, onSkipped: (err) => notice(graphSkipped(err)) });
   held = { key, label, models: loadModels(runtime, sources, { graphBytes, ...poolOptions(runtime, sources.unet.config.imageSize) }) };
   return held;

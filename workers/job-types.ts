@@ -43,6 +43,8 @@ export const choiceIds = (c: CachedChoice): string[] => [c.diffusion, ...c.clips
 export interface DemoChoice {
   readonly source: 'demo';
   readonly clips?: readonly GuideChoice[];
+  /** A model or EMA file of the studio's training run to paint with instead of the demo UNet's seeded weights. */
+  readonly unet?: string | undefined;
 }
 
 /** Where the models come from: the built-in demo pack, or models in the cache (checkpoints, or a pack's converted files). */

@@ -1,7 +1,11 @@
 import type { GraphSource } from '../src/cache';
 import { buildDemoPack, DEMO_LABEL, type DemoClipName } from '../src/models/demo';
 import { EngineError } from '../src/errors';
-import { isDemoClip, type GuideChoice } from './job-types';
+import { createSha256 } from '../src/cache/sha256';
+import { memorySource, openCheckpoint } from '../src/checkpoint';
+import { loadUnetWeights, type UnetConfig } from '../src/models/unet';
+import { guidesOf, isDemoClip, type DemoChoice } from './job-types';
+import { readRunFile } from './training-store';
 import type { GraphSpec, ModelSources } from '../src/pipeline';
 
 export interface Sources {
@@ -16,12 +20,33 @@ const DEMO_VERSION = 'demo-pack:3';
 
 export const DEMO_PACK_LABEL = `Demo pack: tiny random models, not art. ${DEMO_LABEL}`;
 
-/** The built-in demo pack with the demo CLIPs asked for, built in the worker (about a second): runs offline on a fresh machine. */
-export function demoSources(guides: readonly GuideChoice[]): Sources {
-  const names = guides.map((g): DemoClipName => {
+/** The demo pack's label, naming the training run's file when its UNet paints. */
+export const demoPackLabel = (unet?: string): string => (unet ? `${DEMO_PACK_LABEL} UNet fine-tuned in this studio (${unet}).` : DEMO_PACK_LABEL);
+
+/** A UNet file of the training run as the demo pack's UNet weights, and the key its graphs are cached under (its digest: every run names its files alike). */
+async function trainedUnet(name: string, config: UnetConfig) {
+  const blob = await readRunFile(name);
+  if (!blob) throw new EngineError(`${name} is not in the training run any more (a new run started?): choose another UNet`);
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  const sha = createSha256();
+  sha.update(bytes);
+  return { weights: await loadUnetWeights(await openCheckpoint(memorySource(bytes)), config, name), key: `trained:${sha.hex()}` };
+}
+
+/**
+ * The built-in demo pack with the demo CLIPs asked for, built in the worker (about a second): runs
+ * offline on a fresh machine; with `unet`, its UNet fine-tuned in the studio.
+ */
+export async function demoSources(choice: DemoChoice): Promise<Sources> {
+  const names = guidesOf(choice).map((g): DemoClipName => {
     if (!isDemoClip(g.id)) throw new EngineError(`the demo pack has no CLIP model '${g.id}'`);
     return g.id;
   });
   const pack = buildDemoPack(names);
-  return { sources: pack, label: DEMO_PACK_LABEL, graphSource: (spec) => ({ url: 'guide' in spec ? `${DEMO_VERSION}:${names[spec.guide]}` : DEMO_VERSION, size: 0 }) };
+  const trained = choice.unet ? await trainedUnet(choice.unet, pack.unet.config) : undefined;
+  return {
+    sources: trained ? { ...pack, unet: { config: pack.unet.config, weights: trained.weights } } : pack,
+    label: demoPackLabel(choice.unet),
+    graphSource: (spec) => ({ url: 'guide' in spec ? `${DEMO_VERSION}:${names[spec.guide]}` : trained ? `${DEMO_VERSION}:${trained.key}` : DEMO_VERSION, size: 0 }),
+  };
 }

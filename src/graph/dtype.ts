@@ -12,6 +12,9 @@ export const ONNX_DTYPE = {
 
 export type DType = keyof typeof ONNX_DTYPE;
 
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8 };
+
 /** The typed array that holds each dtype's data (float16 as raw bits; int64 as BigInt64Array, as ORT wants). */
 export interface DTypeArray {
   float32: Float32Array;

@@ -1,5 +1,5 @@
 export type { Attribute, Attributes } from './attributes';
-export { ONNX_DTYPE, isFloat, type DType, type DTypeArray, type TypedArray } from './dtype';
+export { DTYPE_BYTES, ONNX_DTYPE, isFloat, type DType, type DTypeArray, type TypedArray } from './dtype';
 export { grad, unbroadcast } from './grad';
 export { Graph, type GraphData, type GraphNode, type Initializer, type OutputSpec, type ValueType } from './graph';
 export { float32ToHalf } from './half';

@@ -11,3 +11,5 @@ export {
 } from './checkpoints';
 export { pyFloatRepr, pyFormatG } from './python-format';
 export { train, trainingScheduleOf, type StepReport, type TrainerIO, type TrainingImage, type TrainOptions } from './trainer';
+export { livePeak, trainingMemory, type TrainingMemory } from './memory';
+export { fixedDrawLoss } from './evaluate';

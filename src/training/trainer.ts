@@ -58,6 +58,8 @@ export interface TrainerIO {
   /** progress.csv, whole. */
   readonly writeProgress: (csv: string) => Promise<void>;
   readonly onStep?: (report: StepReport) => void;
+  /** After every file of a save is written. */
+  readonly onSaved?: (fileStep: number) => Promise<void>;
   readonly stopRequested?: () => boolean;
 }
 
@@ -178,7 +180,10 @@ export async function train(runtime: Runtime, config: UnetConfig, schedule: Trai
     return await runTrainLoop({ lr: o.lr, lrAnnealSteps: o.lrAnnealSteps, logInterval: o.logInterval, saveInterval: o.saveInterval, resumeStep: start.resumeStep, ...(start.optimizer && { firstLr: start.optimizer.group.lr }) }, {
       step,
       ...loggerHooks(kv, io, o.batchSize),
-      save: (fileStep, lr) => saveFiles(io, fileStep, start, state, { ...group, lr }, shapes, o.emaRates),
+      save: async (fileStep, lr) => {
+        await saveFiles(io, fileStep, start, state, { ...group, lr }, shapes, o.emaRates);
+        await io.onSaved?.(fileStep);
+      },
       ...(io.stopRequested && { stopRequested: io.stopRequested }),
     });
   } finally {

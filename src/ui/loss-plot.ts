@@ -13,8 +13,11 @@ export type LossPoint = Readonly<Record<Exclude<LossSeries, 'init'>, number> & {
 export const lossPoint = (l: StepLosses): LossPoint =>
   ({ clip: l.clip.reduce((a, b) => a + b, 0), tv: l.tv, range: l.range, saturation: l.saturation, ...(l.init !== undefined && { init: l.init }) });
 
-export interface SeriesPath {
-  readonly series: LossSeries;
+/** A fine-tuning step's losses, as the training plot draws them. */
+export const TRAINING_SERIES = ['loss', 'mse', 'vb'] as const;
+
+export interface SeriesPath<S extends string = LossSeries> {
+  readonly series: S;
   /** SVG polyline points, "x,y x,y …", one per step so far. */
   readonly points: string;
   readonly latest: number;
@@ -23,13 +26,13 @@ export interface SeriesPath {
 }
 
 /**
- * Each term on its own vertical scale (its min at the bottom, its max at the top): the terms differ by
+ * The series (generation's LOSS_SERIES, or TRAINING_SERIES) that every point has, each on its own vertical scale (its min at the bottom, its max at the top): the terms differ by
  * orders of magnitude, and what the plot shows is how each moves as the job runs. x spans the job's
  * `totalSteps`, so the lines grow to the right step by step.
  */
-export function lossPlotPaths(history: readonly LossPoint[], totalSteps: number, width: number, height: number): SeriesPath[] {
+export function lossPlotPaths<S extends string>(history: readonly Partial<Record<S, number>>[], series: readonly S[], totalSteps: number, width: number, height: number): SeriesPath<S>[] {
   const x = (i: number) => (totalSteps <= 1 ? 0 : (i / (totalSteps - 1)) * width);
-  return LOSS_SERIES.filter((series) => history.every((p) => p[series] !== undefined)).map((series) => {
+  return series.filter((s) => history.every((p) => p[s] !== undefined)).map((series) => {
     const values = history.map((p) => p[series]!);
     const [lo, hi] = [Math.min(...values), Math.max(...values)];
     const flat = !(hi > lo);

@@ -6,6 +6,7 @@ import type { GalleryItem } from './gallery-db';
 import type { JobState } from './jobs';
 import { EMPTY_MODELS, type ModelsState } from './models-state';
 import { SEED_DEFAULTS, type ImagePromptInput, type InputImage, type StudioSettings } from './settings';
+import { EMPTY_TRAINING, type TrainingState } from './training-state';
 
 export interface StudioState {
   readonly settings: StudioSettings;
@@ -26,6 +27,8 @@ export interface StudioState {
   /** Which models the next job uses. */
   readonly modelChoice: ModelChoice;
   readonly app: AppState;
+  /** The Train view: the training set, the run's options, progress and files. */
+  readonly training: TrainingState;
 }
 
 /** The installed app: the network, the service worker's offline copy, a new version. */
@@ -47,6 +50,7 @@ export const studio = createStore<StudioState>(() => ({
   models: EMPTY_MODELS,
   modelChoice: { source: 'demo' },
   app: { online: true, offlineReady: false },
+  training: EMPTY_TRAINING,
 }));
 
 export const useStudio = <T>(select: (s: StudioState) => T): T => useZustand(studio, select);
@@ -57,6 +61,9 @@ export const updateSettings = (patch: Partial<StudioSettings>): void => studio.s
 export const updateModels = (patch: (m: ModelsState) => Partial<ModelsState>): void => studio.setState((s) => ({ models: { ...s.models, ...patch(s.models) } }));
 
 export const updateApp = (patch: Partial<AppState>): void => studio.setState((s) => ({ app: { ...s.app, ...patch } }));
+
+/** Merges `patch` into the training slice. */
+export const updateTraining = (patch: (t: TrainingState) => Partial<TrainingState>): void => studio.setState((s) => ({ training: { ...s.training, ...patch(s.training) } }));
 
 /** Replaces one job's state. */
 export const updateJob = (id: string, patch: (j: JobState) => Partial<JobState>): void =>

@@ -13,6 +13,8 @@ import { JobView } from '../JobView';
 import { ModelsPanel } from '../ModelsPanel';
 import { PromptForm } from '../PromptForm';
 import { Queue } from '../Queue';
+import { TrainPanel } from '../TrainPanel';
+import { loadTraining } from '../../training-actions';
 
 /** Escape cancels; an image pasted anywhere, or dropped outside the drop zones, is a PNG to restore or an init image. */
 function useGlobalInputs(): void {
@@ -48,6 +50,7 @@ export function App() {
     void connectEngine();
     void loadModels(new URLSearchParams(location.search));
     void refreshGallery();
+    void loadTraining();
   }, []);
   useGlobalInputs();
   return (
@@ -63,6 +66,7 @@ export function App() {
       <JobView />
       <Queue />
       <Gallery />
+      <TrainPanel />
       <ModelsPanel />
     </main>
   );

@@ -2,9 +2,12 @@ import { useId } from 'react';
 import type { Pixels } from '../../../../workers/job-types';
 import { etaSeconds, type JobProgress, type JobState } from '../../jobs';
 import { useStudio } from '../../store';
+import { LOSS_SERIES, type LossSeries } from '../../loss-plot';
 import { LossPlot } from '../LossPlot';
 import { PixelCanvas } from '../PixelCanvas';
 import { Result } from '../Result';
+
+const LOSS_LABELS: Record<LossSeries, string> = { clip: 'CLIP', tv: 'TV', range: 'range', saturation: 'saturation', init: 'init (LPIPS)' };
 
 const STATUS = { queued: 'Queued', running: 'Running', done: 'Done', cancelled: 'Cancelled', error: 'Failed' } as const;
 
@@ -31,7 +34,7 @@ function StepProgress({ job }: { readonly job: JobState }) {
       {p?.upscale && <progress aria-label="Upscale progress" max={p.upscale.tiles} value={p.upscale.tile} />}
       {p?.upscale && <span>Upscaling: tile {p.upscale.tile} of {p.upscale.tiles}</span>}
       {p && <Losses p={p} />}
-      {p && job.lossHistory && <LossPlot history={job.lossHistory} totalSteps={p.totalSteps} />}
+      {p && job.lossHistory && <LossPlot history={job.lossHistory} series={LOSS_SERIES} labels={LOSS_LABELS} totalSteps={p.totalSteps} title="Loss per step" />}
     </>
   );
 }

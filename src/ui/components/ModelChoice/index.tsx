@@ -1,7 +1,7 @@
 import type { ModelEntry, ModelKind } from '../../../cache';
 import { DEMO_CLIP_NAMES, DEMO_CLIPS } from '../../../models/demo';
-import { DEMO_PACK_LABEL } from '../../../../workers/model-sources';
-import { guidesOf, type CachedChoice, type GuideChoice } from '../../../../workers/job-types';
+import { demoPackLabel } from '../../../../workers/model-sources';
+import { guidesOf, type CachedChoice, type DemoChoice, type GuideChoice } from '../../../../workers/job-types';
 import { verifiedModels } from '../../models-state';
 import { studio, useStudio } from '../../store';
 
@@ -97,6 +97,22 @@ function GuideList({ guides, options, single, onChange }: { readonly guides: rea
 
 const DEMO_GUIDE_OPTIONS: readonly GuideOption[] = DEMO_CLIP_NAMES.map((id) => ({ id, label: DEMO_CLIPS[id].label }));
 
+/** The demo pack's UNet: its seeded weights, or a model or EMA file of the studio's training run. */
+function DemoUnet({ choice }: { readonly choice: DemoChoice }) {
+  const trained = useStudio((s) => s.training.files).filter((f) => /^(model|ema_).*\.pt$/.test(f.name));
+  if (trained.length === 0 && !choice.unet) return null;
+  return (
+    <label className="field">
+      Diffusion UNet
+      <select aria-label="Diffusion UNet" value={choice.unet ?? ''} onChange={(e) => studio.setState({ modelChoice: { ...choice, unet: e.target.value || undefined } })}>
+        <option value="">Demo UNet (seeded, not trained)</option>
+        {choice.unet && !trained.some((f) => f.name === choice.unet) && <option value={choice.unet}>{choice.unet} (no longer saved)</option>}
+        {trained.map((f) => <option key={f.name} value={f.name}>Fine-tuned: {f.name}</option>)}
+      </select>
+    </label>
+  );
+}
+
 /** A cached choice's slots: the diffusion model, its format's CLIPs as guides (a pack's alone), SwinIR, and LPIPS with checkpoints. */
 function CachedSlots({ choice, verified }: { readonly choice: CachedChoice; readonly verified: readonly ModelEntry[] }) {
   const format = formatOf(verified, choice.diffusion);
@@ -133,9 +149,10 @@ export function ModelChoice() {
         <input type="radio" name="model-source" disabled={!cached} checked={choice.source === 'cache'} onChange={() => cached && studio.setState({ modelChoice: cached })} />
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
-      {choice.source === 'demo' && <GuideList guides={guidesOf(choice)} options={DEMO_GUIDE_OPTIONS} single={false} onChange={(clips) => studio.setState({ modelChoice: { source: 'demo', clips } })} />}
+      {choice.source === 'demo' && <DemoUnet choice={choice} />}
+      {choice.source === 'demo' && <GuideList guides={guidesOf(choice)} options={DEMO_GUIDE_OPTIONS} single={false} onChange={(clips) => studio.setState({ modelChoice: { ...choice, clips } })} />}
       {choice.source === 'cache' && <CachedSlots choice={choice} verified={verified} />}
-      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? DEMO_PACK_LABEL : notice(choice, verified)}</p>
+      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? demoPackLabel(choice.unet) : notice(choice, verified)}</p>
     </fieldset>
   );
 }
