@@ -4,9 +4,10 @@ import { DEMO_UNET_FLAGS, demoUnetArrays } from '../src/models/demo';
 import { DEFAULT_FLAGS, resolveConfig, unetParameterShapes, type UnetFlags } from '../src/models/unet';
 import type { Runtime } from '../src/runtime';
 import {
-  fixedDrawLoss, loadTrainingStart, prepareTrainingImages, train, trainingMemory, trainingScheduleOf,
+  fixedDrawLoss, loadTrainingStart, prepareTrainingImages, previewSample, train, trainingMemory, trainingScheduleOf,
   type Sibling, type StepReport, type TrainingMemory, type TrainingStart, type TrainOptions,
 } from '../src/training';
+import type { Pixels } from './job-types';
 import { clearRun, latestModelFile, readRunFile, runFileNames, writeRunFile } from './training-store';
 
 /**
@@ -27,7 +28,9 @@ export type TrainEvent =
   | ({ readonly type: 'step' } & StepReport)
   /** The loss on the training images at fixed draws, before the first step and after each save; `done`: this run's steps so far. */
   | { readonly type: 'fixed-loss'; readonly done: number; readonly loss: number }
-  | { readonly type: 'saved'; readonly files: readonly string[] };
+  | { readonly type: 'saved'; readonly files: readonly string[] }
+  /** An unguided sample of the model (previewSample), before the first step and after each save. */
+  | { readonly type: 'preview'; readonly done: number; readonly pixels: Pixels };
 
 /** The WebAssembly heap onnxruntime-web's wasm build addresses (wasm32). */
 const WASM_HEAP_BYTES = 4 * 1024 ** 3;
@@ -62,29 +65,38 @@ async function startOf(resume: boolean, shapes: ReadonlyMap<string, readonly num
   return { resumeStep: 0, params, emas: rates.map(() => new Map([...params].map(([n, p]) => [n, p.slice()]))), log: [] };
 }
 
+/** The set decoded and cropped (what cannot serve is skipped) and the start: a fresh demo UNet or the run's last save. */
+async function prepareRun(request: TrainRequest, size: number, shapes: ReadonlyMap<string, readonly number[]>) {
+  const o = request.options;
+  const blobs = new Map(request.images.map((i) => [i.name, i.blob]));
+  const { images, skipped } = await prepareTrainingImages([...blobs.keys()], async (n) => new Uint8Array(await blobs.get(n)!.arrayBuffer()), size);
+  if (images.length < o.batchSize) throw new EngineError(`the training set has ${images.length} usable image${images.length === 1 ? '' : 's'}, fewer than the batch size ${o.batchSize}: add images or lower the batch size`);
+  return { images, skipped, start: await startOf(request.resume, shapes, o.emaRates) };
+}
+
 /** Runs until lr_anneal_steps or `job.stop`; a failure mid-run names the last checkpoint kept. */
 export async function runTraining(runtime: Runtime, request: TrainRequest, onEvent: (e: TrainEvent) => void, job: { stop: boolean }): Promise<{ steps: number }> {
-  const o = request.options;
-  const refusal = trainingEstimate(runtime, o).refusal;
+  const refusal = trainingEstimate(runtime, request.options).refusal;
   if (refusal) throw new EngineError(`this run cannot start: ${refusal}`);
   const config = resolveConfig(FLAGS);
   const schedule = trainingScheduleOf(FLAGS);
   const shapes = unetParameterShapes(config);
-  const blobs = new Map(request.images.map((i) => [i.name, i.blob]));
-  const { images, skipped } = await prepareTrainingImages([...blobs.keys()], async (n) => new Uint8Array(await blobs.get(n)!.arrayBuffer()), config.imageSize);
-  if (images.length < o.batchSize) throw new EngineError(`the training set has ${images.length} usable image${images.length === 1 ? '' : 's'}, fewer than the batch size ${o.batchSize}: add images or lower the batch size`);
-  const start = await startOf(request.resume, shapes, o.emaRates);
+  const { images, skipped, start } = await prepareRun(request, config.imageSize, shapes);
   onEvent({ type: 'prepared', images: images.length, skipped, resumeStep: start.resumeStep });
   let done = 0;
-  const fixedLoss = async () => onEvent({ type: 'fixed-loss', done, loss: await fixedDrawLoss(runtime, config, schedule, images, start.params) });
-  await fixedLoss();
+  // Before the first step and after each save: the loss on the images at fixed draws, and a sample.
+  const look = async () => {
+    onEvent({ type: 'fixed-loss', done, loss: await fixedDrawLoss(runtime, config, schedule, images, start.params) });
+    onEvent({ type: 'preview', done, pixels: { width: config.imageSize, height: config.imageSize, rgba: await previewSample(runtime, config, FLAGS, start.params) } });
+  };
+  await look();
   let log = '';
   try {
-    const steps = await train(runtime, config, schedule, shapes, images, start, o, {
+    const steps = await train(runtime, config, schedule, shapes, images, start, request.options, {
       writeFile: (name, parts) => writeRunFile(name, new Blob(parts as BlobPart[])),
       onSaved: async () => {
         onEvent({ type: 'saved', files: await runFileNames() });
-        await fixedLoss();
+        await look();
       },
       log: async (text) => {
         log += text.endsWith('\n') ? text : `${text}\n`;

@@ -13,3 +13,4 @@ export { pyFloatRepr, pyFormatG } from './python-format';
 export { train, trainingScheduleOf, type StepReport, type TrainerIO, type TrainingImage, type TrainOptions } from './trainer';
 export { livePeak, trainingMemory, type TrainingMemory } from './memory';
 export { fixedDrawLoss } from './evaluate';
+export { PREVIEW_DEFAULTS, previewSample, type PreviewOptions } from './preview';

@@ -69,6 +69,7 @@ function onTrainEvent(e: TrainEvent): void {
   } else if (e.type === 'step') {
     setRun((r) => ({ steps: [...r.steps, { step: e.step, lr: e.lr, loss: e.loss, mse: e.mse, vb: e.vb }] }));
   } else if (e.type === 'fixed-loss') setRun((r) => ({ fixedLoss: [...r.fixedLoss, { done: e.done, loss: e.loss }] }));
+  else if (e.type === 'preview') setRun(() => ({ preview: { done: e.done, pixels: e.pixels } }));
   else void refreshFiles();
 }
 

@@ -1,4 +1,5 @@
 import type { StepReport, TrainingMemory, TrainOptions } from '../training';
+import type { Pixels } from '../../workers/job-types';
 
 /** The training set as the page shows it: each image with an object URL for its thumbnail. */
 export interface TrainingImageView {
@@ -30,6 +31,8 @@ export interface TrainingRun {
   /** Steps this run will take (lr_anneal_steps less the step it resumed at). */
   readonly totalSteps: number;
   readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  /** The latest unguided sample of the model, and after how many of this run's steps. */
+  readonly preview?: { readonly done: number; readonly pixels: Pixels } | undefined;
   readonly error?: string | undefined;
 }
 

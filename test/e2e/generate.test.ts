@@ -5,7 +5,7 @@ import { SEED_DEFAULTS } from '../../src/ui/settings';
 import { urlWithSettings } from '../../src/ui/url-settings';
 import { openStudio, type Studio } from './browser';
 import { servedApp } from './served-app';
-import { download, dropFile, fillJob, waitForJob } from './studio-page';
+import { download, dropFile, fillJob, waitForJob, watchLabels } from './studio-page';
 import { measureWorker } from './worker-memory';
 
 const app = servedApp();
@@ -47,13 +47,12 @@ describe('the studio on wasm with the demo pack', () => {
     const { page } = studio;
     const prompt = 'café at night ☕ 夜のカフェ';
     await fillJob(page, { prompt, seed: 42 });
-    const preview = page.waitForSelector('canvas[aria-label^="Preview at step"]', { timeout: 180_000 });
-    const tiles = page.waitForSelector('progress[aria-label="Upscale progress"]', { timeout: 180_000 });
-    // While SwinIR runs, the last preview is veiled where its tiles are not done.
-    const veil = page.waitForSelector('svg[aria-label^="Upscaling ×4"]', { state: 'attached', timeout: 180_000 });
+    const seen = await watchLabels(page);
     await page.getByLabel('Prompt', { exact: true }).press('Control+Enter');
-    await Promise.all([preview, tiles, veil]);
     expect(await waitForJob(page)).toBe('Done');
+    // Previews, the upscale's progress, and, while SwinIR runs, the last preview veiled where its tiles are not done.
+    const labels = await seen();
+    for (const shown of [/^canvas:Preview at step \d/, /^progress:Upscale progress$/, /^svg:Upscaling ×4/]) expect(labels.some((l) => shown.test(l)), `${shown} among ${labels.join(' | ')}`).toBe(true);
     const progress = page.getByRole('progressbar', { name: 'Generation progress' });
     expect(await progress.getAttribute('max')).toBe('6');
     expect(await progress.getAttribute('value')).toBe('6');

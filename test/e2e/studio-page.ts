@@ -24,6 +24,31 @@ export async function fillJob(page: Page, job: QuickJob): Promise<void> {
   await page.getByLabel('Preview every N steps').fill('2');
 }
 
+/**
+ * Records every aria-label that appears on the page from now on, however briefly: a MutationObserver
+ * keeps added nodes even when a later commit removes them in the same frame, which a selector poll
+ * (once per animation frame) can miss. Returns a reader of the labels seen so far.
+ */
+export async function watchLabels(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    const note = (el: Element) => {
+      for (const e of [el, ...el.querySelectorAll('[aria-label]')]) {
+        const label = e.getAttribute('aria-label');
+        if (label) seen.add(`${e.tagName.toLowerCase()}:${label}`);
+      }
+    };
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === 'attributes' && r.target instanceof Element) note(r.target);
+        for (const n of r.addedNodes) if (n instanceof Element) note(n);
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label'] });
+    (self as unknown as { seenLabels: Set<string> }).seenLabels = seen;
+  });
+  return () => page.evaluate(() => [...(self as unknown as { seenLabels: Set<string> }).seenLabels]);
+}
+
 /** Waits for the shown job to finish and returns its status text. */
 export async function waitForJob(page: Page, timeout = 180_000): Promise<string> {
   const text = page.locator('.step-text');

@@ -70,6 +70,8 @@ describe('fine-tuning in the studio (Chromium, wasm)', () => {
     const [, before, after] = /([\d.]+) → ([\d.]+) after 6 steps$/.exec(fixed)!.map(Number) as [number, number, number];
     expect(after).toBeLessThan(0.8 * before);
     expect(await page.getByRole('img', { name: 'Training loss per step (loss, mse, vb), 6 of 6 steps' }).count()).toBe(1);
+    // The model's unguided sample as the last save left it.
+    expect(await panel.getByRole('img', { name: 'Sample after 6 steps' }).count()).toBe(1);
     const files = panel.getByRole('list', { name: 'Saved files' });
     for (const step of ['000000', '000003', '000006']) for (const kind of ['model', 'ema_0.9999_', 'opt']) await expect.poll(() => files.getByRole('link', { name: `Download ${kind}${step}.pt` }).count()).toBe(1);
     // The panel with a finished run (set, options, plot, files) has no serious or critical axe-core violations.

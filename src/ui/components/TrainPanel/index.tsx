@@ -7,6 +7,7 @@ import type { TrainingState } from '../../training-state';
 import { FileDrop } from '../FileDrop';
 import { LossPlot } from '../LossPlot';
 import { NumberField } from '../NumberField';
+import { PixelCanvas } from '../PixelCanvas';
 
 const LABELS = { loss: 'loss', mse: 'mse', vb: 'vb' } as const;
 
@@ -79,6 +80,7 @@ function Progress({ t }: { readonly t: TrainingState }) {
           Loss on your images at fixed noise: {first.loss.toFixed(4)}{latest !== first ? ` → ${latest.loss.toFixed(4)} after ${latest.done} steps` : ' before training'}
         </p>
       )}
+      {r.preview && <PixelCanvas pixels={r.preview.pixels} scale={2} label={r.preview.done ? `Sample after ${r.preview.done} steps` : 'Sample before training'} />}
       {r.skipped.length > 0 && <p className="notice">Skipped: {r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}</p>}
       {r.error && <p className="error" role="alert">{r.error}</p>}
     </div>
