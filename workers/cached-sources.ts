@@ -3,11 +3,12 @@ import { EngineError } from '../src/errors';
 import { createClipTokenizer, loadClip } from '../src/models/clip';
 import { loadLpips, type LpipsModel } from '../src/models/lpips';
 import { loadSwinIR, type SwinIRModel } from '../src/models/swinir';
-import { loadUnetWeights, parseModelConfigYaml, resolveConfig, unetPreset } from '../src/models/unet';
+import { loadUnetWeights, parseModelConfigYaml, resolveConfig, unetPreset, type UnetFlags } from '../src/models/unet';
 import type { GraphSpec, ModelSources } from '../src/pipeline';
 import { choiceIds, type CachedChoice } from './job-types';
 import { readWhole, type CachedModelFile, type ModelService } from './model-service';
-import type { Sources } from './model-sources';
+import { trainedLabel, type Sources } from './model-sources';
+import { trainedUnet } from './trained-unet';
 
 const required = async (service: ModelService, id: string, role: 'weights' | 'head' | 'config', what: string) => {
   const file = await service.file(id, role);
@@ -18,13 +19,21 @@ const required = async (service: ModelService, id: string, role: 'weights' | 'he
 const digestOf = (file: CachedModelFile) => ({ url: file.url, size: file.size, sha256: file.sha256 });
 
 
-/** The UNet's flags: the yaml the manifest lists (seed-spec §11.2), else the LSUN base's README flags (§11.6). */
-async function unetSources(service: ModelService, id: string) {
+/** A cached UNet's flags: the yaml the manifest lists (seed-spec §11.2), else the LSUN base's README flags (§11.6). */
+export async function cachedUnetFlags(service: ModelService, id: string): Promise<UnetFlags> {
   const config = await service.file(id, 'config');
-  const flags = config ? parseModelConfigYaml(new TextDecoder().decode(await readWhole(config))) : unetPreset('lsun_uncond_100M_1200K_bs128').flags;
+  return config ? parseModelConfigYaml(new TextDecoder().decode(await readWhole(config))) : unetPreset('lsun_uncond_100M_1200K_bs128').flags;
+}
+
+/** The cached UNet, or (`trained`) a file of the studio's training run fine-tuned from it. */
+async function unetSources(service: ModelService, id: string, trained?: string) {
+  const config = resolveConfig(await cachedUnetFlags(service, id));
+  if (trained) {
+    const { weights, key } = await trainedUnet(trained, config);
+    return { config, weights, graphSource: { url: key, size: 0 } };
+  }
   const weights = await required(service, id, 'weights', 'no weights file');
-  const resolved = resolveConfig(flags);
-  return { config: resolved, weights: await loadUnetWeights(await openCheckpoint(weights.source), resolved, weights.name), graphSource: digestOf(weights) };
+  return { config, weights: await loadUnetWeights(await openCheckpoint(weights.source), config, weights.name), graphSource: digestOf(weights) };
 }
 
 /** CLIP and its tokenizer: the BPE vocabulary is the CLIP model's config file (openai/CLIP bpe_simple_vocab_16e6.txt.gz). */
@@ -59,7 +68,7 @@ async function lpipsSource(service: ModelService, id: string | undefined): Promi
  * The guides share the first one's tokenizer (OpenAI's CLIPs all read the same vocabulary).
  */
 export async function cachedSources(service: ModelService, choice: CachedChoice): Promise<Sources> {
-  const unet = await unetSources(service, choice.diffusion);
+  const unet = await unetSources(service, choice.diffusion, choice.unet);
   const clips: Awaited<ReturnType<typeof clipSources>>[] = [];
   for (const guide of choice.clips) clips.push(await clipSources(service, guide.id));
   if (!clips[0]) throw new EngineError('choose a CLIP model to guide');
@@ -67,7 +76,7 @@ export async function cachedSources(service: ModelService, choice: CachedChoice)
   const swinir = { ...(m ? { M: m } : {}), ...(l ? { L: l } : {}) };
   const lpips = await lpipsSource(service, choice.lpips);
   const sources: ModelSources = { unet: { config: unet.config, weights: unet.weights }, clips: clips.map((c) => c.clip), tokenizer: clips[0].tokenizer, swinir, ...(lpips ? { lpips: lpips.load } : {}) };
-  const label = service.labelOf(choiceIds(choice));
+  const label = trainedLabel(service.labelOf(choiceIds(choice)), choice.unet);
   const graphSource = (spec: GraphSpec) => ('guide' in spec ? clips[spec.guide]!.graphSource : spec.kind === 'lpips' && lpips ? lpips.graphSource : unet.graphSource);
   return { sources, label, graphSource };
 }

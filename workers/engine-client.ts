@@ -114,7 +114,7 @@ export function createEngineClient(makeWorker = () => new Worker(new URL('./engi
     init: async () => (await handle.engine()).init(),
     generate,
     train: trainRunner(handle, queue),
-    trainingEstimate: async (options: TrainRequest['options']) => (await handle.engine()).trainingEstimate(options),
+    trainingEstimate: async (options: TrainRequest['options'], base: TrainRequest['base']) => (await handle.engine()).trainingEstimate(options, base),
     /** The worker's models service (downloads, imports, deletes): not queued behind generation jobs. */
     models: handle.engine,
     /** What every worker is told first (the pack's manifest, test hooks): now, and after each restart. */

@@ -4,7 +4,7 @@ import { createRuntime, type Backend, type OrtModule, type Runtime } from '../sr
 import { findWebGpuAdapter } from './backend';
 import { asDeviceLost, deviceWatch, type DeviceWatch } from './device-loss';
 import { runJob } from './generation';
-import type { JobEvent, JobRequest, JobResult } from './job-types';
+import type { JobEvent, JobRequest, JobResult, TrainingBase } from './job-types';
 import { watchWasmMemories } from './wasm-memory';
 import { createModelService, type ModelService } from './model-service';
 import { runTraining, trainingEstimate, type TrainEvent, type TrainRequest } from './training-job';
@@ -112,8 +112,8 @@ const api = {
     if (job) job.aborted = true;
   },
 
-  async trainingEstimate(options: TrainOptions) {
-    return trainingEstimate((await engine()).runtime, options);
+  async trainingEstimate(options: TrainOptions, base: TrainingBase) {
+    return trainingEstimate((await engine()).runtime, models(), options, base);
   },
 
   async train(runId: string, request: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<{ steps: number }> {
@@ -122,7 +122,7 @@ const api = {
     try {
       const { runtime, device } = await engine();
       await device.attach();
-      return await Promise.race([runTraining(runtime, request, onEvent, run), device.lost]);
+      return await Promise.race([runTraining(runtime, models(), request, onEvent, run), device.lost]);
     } catch (err) {
       throw asDeviceLost(err);
     } finally {

@@ -34,10 +34,15 @@ export interface CachedChoice {
   readonly swinirM?: string | undefined;
   readonly swinirL?: string | undefined;
   readonly lpips?: string | undefined;
+  /** A model or EMA file of the studio's training run, fine-tuned from `diffusion`, to paint with instead of its weights. */
+  readonly unet?: string | undefined;
 }
 
 /** The chosen models' ids, in the order their labels are shown. */
 export const choiceIds = (c: CachedChoice): string[] => [c.diffusion, ...c.clips.map((g) => g.id), c.swinirM, c.swinirL, c.lpips].filter((id): id is string => id !== undefined);
+
+/** What a training run starts from: the demo pack's UNet, or a cached diffusion checkpoint. */
+export type TrainingBase = { readonly source: 'demo' } | { readonly source: 'cache'; readonly diffusion: string };
 
 /** The demo pack with the demo CLIPs that guide (its ViT alone when not given). */
 export interface DemoChoice {

@@ -1,11 +1,8 @@
 import type { GraphSource } from '../src/cache';
 import { buildDemoPack, DEMO_LABEL, type DemoClipName } from '../src/models/demo';
 import { EngineError } from '../src/errors';
-import { createSha256 } from '../src/cache/sha256';
-import { memorySource, openCheckpoint } from '../src/checkpoint';
-import { loadUnetWeights, type UnetConfig } from '../src/models/unet';
 import { guidesOf, isDemoClip, type DemoChoice } from './job-types';
-import { readRunFile } from './training-store';
+import { trainedUnet } from './trained-unet';
 import type { GraphSpec, ModelSources } from '../src/pipeline';
 
 export interface Sources {
@@ -20,18 +17,11 @@ const DEMO_VERSION = 'demo-pack:3';
 
 export const DEMO_PACK_LABEL = `Demo pack: tiny random models, not art. ${DEMO_LABEL}`;
 
+/** A model label naming the training run's file when a UNet fine-tuned in the studio paints. */
+export const trainedLabel = (label: string, unet?: string): string => (unet ? `${label} (UNet fine-tuned in this studio: ${unet})` : label);
+
 /** The demo pack's label, naming the training run's file when its UNet paints. */
 export const demoPackLabel = (unet?: string): string => (unet ? `${DEMO_PACK_LABEL} UNet fine-tuned in this studio (${unet}).` : DEMO_PACK_LABEL);
-
-/** A UNet file of the training run as the demo pack's UNet weights, and the key its graphs are cached under (its digest: every run names its files alike). */
-async function trainedUnet(name: string, config: UnetConfig) {
-  const blob = await readRunFile(name);
-  if (!blob) throw new EngineError(`${name} is not in the training run any more (a new run started?): choose another UNet`);
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  const sha = createSha256();
-  sha.update(bytes);
-  return { weights: await loadUnetWeights(await openCheckpoint(memorySource(bytes)), config, name), key: `trained:${sha.hex()}` };
-}
 
 /**
  * The built-in demo pack with the demo CLIPs asked for, built in the worker (about a second): runs

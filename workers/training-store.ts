@@ -1,5 +1,6 @@
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
 import { parseResumeStep } from '../src/training';
+import type { TrainingBase } from './job-types';
 
 /**
  * The studio's training data in its own IndexedDB database (deleting cached models leaves it): the
@@ -16,6 +17,8 @@ export interface TrainingImageRecord {
 
 const IMAGE = 'image:';
 const RUN = 'run:';
+/** What the run was started from: resume and painting use its flags and base. */
+const BASE = 'meta:base';
 
 let db: UseStore | undefined;
 const store = (): UseStore => (db ??= createStore('clip-diffusion-web-training', 'files'));
@@ -37,10 +40,14 @@ export async function runFileNames(): Promise<string[]> {
 export const readRunFile = (name: string): Promise<Blob | undefined> => get<Blob>(RUN + name, store());
 export const writeRunFile = (name: string, blob: Blob): Promise<void> => set(RUN + name, blob, store());
 
-/** A new run starts an empty log dir. */
-export async function clearRun(): Promise<void> {
+/** A new run starts an empty log dir from `base`. */
+export async function startRun(base: TrainingBase): Promise<void> {
   for (const name of await runFileNames()) await del(RUN + name, store());
+  await set(BASE, base, store());
 }
+
+/** The run's base; a run stored before bases were recorded trained the demo UNet. */
+export const runBase = async (): Promise<TrainingBase> => (await get<TrainingBase>(BASE, store())) ?? { source: 'demo' };
 
 /** The model file a resume starts from: the highest step saved (TrainLoop numbers files by step). */
 export const latestModelFile = (names: readonly string[]): string | undefined =>

@@ -1,4 +1,5 @@
-import type { ModelEntry, ModelManifest, ModelStatus, StorageStatus } from '../cache';
+import type { ModelEntry, ModelKind, ModelManifest, ModelStatus, StorageStatus } from '../cache';
+import type { CachedChoice } from '../../workers/job-types';
 import type { ModelProgress } from '../../workers/model-service';
 
 /** The models panel's slice of the store. */
@@ -31,3 +32,19 @@ export const isUnreachable = (message: string | undefined): boolean => Boolean(m
 /** The manifest's models whose every file is in the cache and verified. */
 export const verifiedModels = (manifest: ModelManifest | undefined, statuses: Readonly<Record<string, ModelStatus>>): ModelEntry[] =>
   (manifest?.models ?? []).filter((m) => statuses[m.id]?.state === 'verified');
+
+/**
+ * A diffusion model, a CLIP and a SwinIR-M of one format (checkpoints, or a pack's converted
+ * models; the worker runs no mix), the given diffusion model's if any, checkpoints first otherwise;
+ * LPIPS (only ever a checkpoint) with checkpoints.
+ */
+export function firstOf(verified: readonly ModelEntry[], diffusionId?: string): CachedChoice | undefined {
+  const wanted = verified.find((m) => m.id === diffusionId)?.format;
+  for (const format of wanted ? [wanted] : (['checkpoint', 'onnx'] as const)) {
+    const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind && m.format === format && (kind !== 'diffusion' || !diffusionId || m.id === diffusionId))?.id;
+    const [diffusion, clip] = [pick('diffusion'), pick('clip')];
+    if (diffusion && clip) return { source: 'cache', diffusion, clips: [{ id: clip, weight: 1 }], swinirM: pick('swinir'), lpips: pick('lpips') };
+  }
+  return undefined;
+}
+

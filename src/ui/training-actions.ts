@@ -1,6 +1,8 @@
 import { isImageFileName } from '../training';
 import type { TrainEvent } from '../../workers/training-job';
-import { deleteTrainingImage, listTrainingImages, putTrainingImage, readRunFile, runFileNames } from '../../workers/training-store';
+import { deleteTrainingImage, listTrainingImages, putTrainingImage, readRunFile, runBase, runFileNames } from '../../workers/training-store';
+import type { TrainingBase } from '../../workers/job-types';
+import { firstOf, verifiedModels } from './models-state';
 import { engine } from './engine';
 import { studio, updateTraining } from './store';
 import { IDLE_RUN, trainOptions, type TrainingForm, type TrainingRun } from './training-state';
@@ -21,6 +23,8 @@ export async function loadTraining(): Promise<void> {
     const images = await listTrainingImages();
     updateTraining(() => ({ images: images.map((i) => ({ name: i.name, blob: i.blob, url: URL.createObjectURL(i.blob) })) }));
     await refreshFiles();
+    const base = await runBase();
+    updateTraining((t) => ({ runBase: t.files.length > 0 ? base : undefined }));
   } catch (err) {
     updateTraining((t) => ({ run: { ...t.run, error: `The training set could not be read: ${(err as Error).message}` } }));
   }
@@ -45,10 +49,10 @@ export async function removeTrainingImage(name: string): Promise<void> {
 
 /** Asks the worker what the form's run needs; an answer for a form since changed is dropped. */
 export async function refreshEstimate(): Promise<void> {
-  const form = studio.getState().training.form;
-  const current = () => studio.getState().training.form === form;
+  const { form, base } = studio.getState().training;
+  const current = () => studio.getState().training.form === form && studio.getState().training.base === base;
   try {
-    const estimate = await engine().trainingEstimate(trainOptions(form));
+    const estimate = await engine().trainingEstimate(trainOptions(form), base);
     if (current()) updateTraining(() => ({ estimate }));
   } catch (err) {
     if (current()) updateTraining(() => ({ estimate: { error: (err as Error).message } }));
@@ -60,12 +64,19 @@ export function updateTrainingForm(patch: Partial<TrainingForm>): void {
   void refreshEstimate();
 }
 
+/** What a new run starts from: the demo UNet or a cached diffusion checkpoint. */
+export function chooseTrainingBase(base: TrainingBase): void {
+  updateTraining(() => ({ base }));
+  void refreshEstimate();
+}
+
 const setRun = (patch: (r: TrainingRun) => Partial<TrainingRun>): void => updateTraining((t) => ({ run: { ...t.run, ...patch(t.run) } }));
 
 function onTrainEvent(e: TrainEvent): void {
   if (e.type === 'prepared') {
     const total = studio.getState().training.form.lrAnnealSteps - e.resumeStep;
     setRun(() => ({ skipped: e.skipped, totalSteps: Math.max(total, 0) }));
+    updateTraining(() => ({ runBase: e.base }));
   } else if (e.type === 'step') {
     setRun((r) => ({ steps: [...r.steps, { step: e.step, lr: e.lr, loss: e.loss, mse: e.mse, vb: e.vb }] }));
   } else if (e.type === 'fixed-loss') setRun((r) => ({ fixedLoss: [...r.fixedLoss, { done: e.done, loss: e.loss }] }));
@@ -78,11 +89,11 @@ let stopper: AbortController | undefined;
 
 /** Starts a run on the stored set (afresh, or resumed from the run's last saved model), queued with the generation jobs. */
 export async function startTraining(resume: boolean): Promise<void> {
-  const { images, form } = studio.getState().training;
+  const { images, form, base } = studio.getState().training;
   stopper = new AbortController();
   setRun(() => ({ ...IDLE_RUN, status: 'running' }));
   try {
-    const request = { options: trainOptions(form), resume, images: images.map((i) => ({ name: i.name, blob: i.blob })) };
+    const request = { options: trainOptions(form), base, resume, images: images.map((i) => ({ name: i.name, blob: i.blob })) };
     await engine().train(request, onTrainEvent, stopper.signal);
     setRun(() => ({ status: stopper?.signal.aborted ? 'stopped' : 'done' }));
   } catch (err) {
@@ -100,7 +111,22 @@ export function stopTraining(): void {
   setRun(() => ({ status: 'stopping' }));
 }
 
-/** Paints with a model or EMA file of the run: the demo pack with that UNet. */
+/**
+ * Paints with a model or EMA file of the run: the demo pack with that UNet, or the cached models
+ * with it in place of the checkpoint it was fine-tuned from (the current cached choice when it uses
+ * that checkpoint, else the first that can).
+ */
 export function paintWithTrained(name: string): void {
-  studio.setState((s) => ({ modelChoice: { source: 'demo', ...(s.modelChoice.source === 'demo' && s.modelChoice.clips && { clips: s.modelChoice.clips }), unet: name } }));
+  const { training, modelChoice, models } = studio.getState();
+  const base = training.runBase ?? { source: 'demo' };
+  if (base.source === 'demo') {
+    studio.setState({ modelChoice: { source: 'demo', ...(modelChoice.source === 'demo' && modelChoice.clips && { clips: modelChoice.clips }), unet: name } });
+    return;
+  }
+  const cached = modelChoice.source === 'cache' && modelChoice.diffusion === base.diffusion ? modelChoice : firstOf(verifiedModels(models.manifest, models.statuses), base.diffusion);
+  if (!cached || cached.diffusion !== base.diffusion) {
+    studio.setState({ error: 'Painting with the fine-tuned UNet needs its base model and a CLIP in the cache: download them under Models' });
+    return;
+  }
+  studio.setState({ modelChoice: { ...cached, unet: name } });
 }

@@ -1,5 +1,5 @@
 import type { StepReport, TrainingMemory, TrainOptions } from '../training';
-import type { Pixels } from '../../workers/job-types';
+import type { Pixels, TrainingBase } from '../../workers/job-types';
 
 /** The training set as the page shows it: each image with an object URL for its thumbnail. */
 export interface TrainingImageView {
@@ -42,6 +42,10 @@ export interface TrainingState {
   /** Dropped files that are not images by name, refused at the drop. */
   readonly refused: readonly string[];
   readonly form: TrainingForm;
+  /** What a new run starts from. */
+  readonly base: TrainingBase;
+  /** What the stored run (its files) was trained from. */
+  readonly runBase?: TrainingBase | undefined;
   readonly run: TrainingRun;
   /** The run's saved files (checkpoints, log.txt, progress.csv) in name order, each with an object URL to download it. */
   readonly files: readonly { readonly name: string; readonly url: string; readonly size: number }[];
@@ -54,7 +58,7 @@ export const TRAINING_DEFAULTS: TrainingForm = { lr: 1e-3, batchSize: 2, microba
 
 export const IDLE_RUN: TrainingRun = { status: 'idle', steps: [], fixedLoss: [], totalSteps: 0, skipped: [] };
 
-export const EMPTY_TRAINING: TrainingState = { images: [], refused: [], form: TRAINING_DEFAULTS, run: IDLE_RUN, files: [] };
+export const EMPTY_TRAINING: TrainingState = { images: [], refused: [], form: TRAINING_DEFAULTS, base: { source: 'demo' }, run: IDLE_RUN, files: [] };
 
 /** The engine's options from the form; a bad EMA list is an Error naming it. */
 export function trainOptions(f: TrainingForm): TrainOptions {

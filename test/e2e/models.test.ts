@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PickleWriter } from '../checkpoint/helpers/pickle-writer';
 import { torchZip } from '../checkpoint/helpers/torch-writer';
 import { describeWithFixtures, fixturePath } from '../fixtures';
+import { memorySource, openCheckpoint } from '../../src/checkpoint';
 import { decodePng, encodePng } from '../../src/png';
 import { openStudio, serveApp, type Studio } from './browser';
-import { download, downloadModel, dropFile, fillJob, modelCacheKeys, modelRow, modelState, waitForJob } from './studio-page';
+import { download, downloadModel, dropFile, dropTrainingFiles, fillJob, modelCacheKeys, modelRow, modelState, waitForJob, waitForTraining } from './studio-page';
 import { hostFixture, packOf, serveModels, sha256Hex, type ModelServer } from './model-server';
 
 /** Cache records of 256 KiB (the `?chunkKiB=` test hook) so a cut-off 2.9 MB download resumes mid-file. */
@@ -152,6 +153,35 @@ describeWithFixtures('models panel with a local model server', () => {
     await page.getByRole('button', { name: 'Delete Test UNet A' }).click();
     await expect.poll(async () => (await entries(unetA.bytes)).length).toBe(0);
     expect((await entries(clipJit.bytes)).length).toBeGreaterThanOrEqual(1);
+    await page.getByRole('radio', { name: /^Demo pack/ }).check();
+  });
+
+  it('fine-tunes a cached diffusion checkpoint (its yaml, its _metadata carried over) and paints with the result in its place', async () => {
+    const { page } = studio;
+    await downloadModel(page, 'Test UNet A');
+    const panel = page.getByRole('region', { name: 'Fine-tune' });
+    await panel.getByLabel('Start from').selectOption('unet-a');
+    const image = (seed: number) => encodePng({ width: 40, height: 40, data: new Uint8Array(40 * 40 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * seed) % 256)) });
+    await dropTrainingFiles(page, [{ name: 'one.png', type: 'image/png', bytes: image(3) }, { name: 'two.png', type: 'image/png', bytes: image(7) }]);
+    await panel.getByLabel('Steps (lr_anneal_steps)').fill('2');
+    await panel.getByLabel('Save every (steps)').fill('2');
+    await expect.poll(async () => (await panel.getByLabel('Memory estimate').textContent()) ?? '').toMatch(/^Needs about /);
+    await panel.getByRole('button', { name: 'Start training' }).click();
+    await waitForTraining(page, /^Done · step 1 \(2 of 2 this run\)/);
+    expect(await panel.getByText('The saved run was trained from Test UNet A; Resume continues it.').count()).toBe(1);
+    const saved = await openCheckpoint(memorySource((await download(page, 'Download model000002.pt')).bytes));
+    const original = await openCheckpoint(memorySource(unetA.bytes));
+    expect([...saved.tensors].map(([n, t]) => `${n} ${t.shape.join('x')}`)).toEqual([...original.tensors].map(([n, t]) => `${n} ${t.shape.join('x')}`));
+    expect(saved.moduleMetadata).toEqual(original.moduleMetadata);
+    await panel.getByRole('button', { name: 'Paint with model000002.pt' }).click();
+    expect(await page.getByLabel('Diffusion model').inputValue()).toBe('unet-a');
+    expect(await page.getByLabel('Diffusion UNet').inputValue()).toBe('model000002.pt');
+    await fillJob(page, { prompt: 'fine-tuned', seed: 5, upscale: 'off' });
+    await page.getByRole('button', { name: 'Generate' }).click();
+    expect(await waitForJob(page, 240_000)).toBe('Done');
+    const png = decodePng((await download(page, /^Download PNG 32×32$/)).bytes);
+    // A value with a colon is quoted, as A1111's writer does.
+    expect(png.text.parameters).toMatch(/Model: "Test UNet A \+ Test CLIP.* \(UNet fine-tuned in this studio: model000002\.pt\)", /);
     await page.getByRole('radio', { name: /^Demo pack/ }).check();
   });
 

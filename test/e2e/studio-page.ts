@@ -71,6 +71,23 @@ export async function dropFile(page: Page, selector: string, file: { name: strin
   await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
 }
 
+/** Drops several files on the Train view's image zone at once, as a drag from the desktop would. */
+export async function dropTrainingFiles(page: Page, files: readonly { name: string; type: string; bytes: Uint8Array }[]): Promise<void> {
+  const transfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.data)], f.name, { type: f.type }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, type: f.type, data: [...f.bytes] })));
+  await page.dispatchEvent('[aria-label="Training images"]', 'drop', { dataTransfer: transfer });
+}
+
+/** Waits until the Train view's status line matches. */
+export async function waitForTraining(page: Page, status: RegExp, timeout = 240_000): Promise<string> {
+  const line = page.getByRole('status', { name: 'Training status' });
+  await expect.poll(async () => (await line.textContent()) ?? '', { timeout }).toMatch(status);
+  return (await line.textContent())!;
+}
+
 /** Every key of the studio's IndexedDB model cache (idb-keyval's database in workers/idb-store.ts). */
 export const modelCacheKeys = (page: Page): Promise<string[]> =>
   page.evaluate(() => new Promise<string[]>((resolve, reject) => {

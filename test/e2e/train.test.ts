@@ -6,7 +6,7 @@ import { createRng } from '../../src/sampling/rng';
 import { openStudio, type Studio } from './browser';
 import { servedApp } from './served-app';
 import { seriousViolations } from './axe';
-import { download, fillJob, waitForJob } from './studio-page';
+import { download, dropTrainingFiles, fillJob, waitForJob, waitForTraining } from './studio-page';
 
 const app = servedApp();
 
@@ -24,21 +24,7 @@ function image(size: number, seed: number): Uint8Array {
   return encodePng({ width: size, height: size, data });
 }
 
-/** Drops several files on the training set's zone at once, as a drag from the desktop would. */
-async function dropFiles(page: Page, files: readonly { name: string; type: string; bytes: Uint8Array }[]): Promise<void> {
-  const transfer = await page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) dt.items.add(new File([new Uint8Array(f.data)], f.name, { type: f.type }));
-    return dt;
-  }, files.map((f) => ({ name: f.name, type: f.type, data: [...f.bytes] })));
-  await page.dispatchEvent('[aria-label="Training images"]', 'drop', { dataTransfer: transfer });
-}
-
 const status = (page: Page) => page.getByRole('status', { name: 'Training status' });
-
-async function waitForRun(page: Page, done: RegExp, timeout = 240_000): Promise<void> {
-  await expect.poll(async () => (await status(page).textContent()) ?? '', { timeout }).toMatch(done);
-}
 
 describe('fine-tuning in the studio (Chromium, wasm)', () => {
   let studio: Studio;
@@ -52,7 +38,7 @@ describe('fine-tuning in the studio (Chromium, wasm)', () => {
   it('drop images → train → the loss on them falls → torch checkpoints download → paint with the result; a reload keeps the set and resumes; Stop saves', async () => {
     const { page } = studio;
     const panel = page.getByRole('region', { name: 'Fine-tune' });
-    await dropFiles(page, [
+    await dropTrainingFiles(page, [
       { name: 'a.png', type: 'image/png', bytes: image(96, 1) },
       { name: 'b.png', type: 'image/png', bytes: image(80, 2) },
       { name: 'notes.txt', type: 'text/plain', bytes: new TextEncoder().encode('not an image') },
@@ -65,7 +51,7 @@ describe('fine-tuning in the studio (Chromium, wasm)', () => {
     await expect.poll(async () => (await panel.getByLabel('Memory estimate').textContent()) ?? '').toMatch(/^Needs about [\d.]+ MB in the runtime at its peak \(largest buffer [\d.]+ MB\) and [\d.]+ MB in the page for 1\.11 M parameters\.$/);
 
     await panel.getByRole('button', { name: 'Start training' }).click();
-    await waitForRun(page, /^Done · step 5 \(6 of 6 this run\)/);
+    await waitForTraining(page, /^Done · step 5 \(6 of 6 this run\)/);
     const fixed = (await panel.getByLabel('Loss on your images').textContent())!;
     const [, before, after] = /([\d.]+) → ([\d.]+) after 6 steps$/.exec(fixed)!.map(Number) as [number, number, number];
     expect(after).toBeLessThan(0.8 * before);
@@ -93,9 +79,9 @@ describe('fine-tuning in the studio (Chromium, wasm)', () => {
     await panel.getByLabel('Steps (lr_anneal_steps)').fill('40');
     await panel.getByLabel('Save every (steps)').fill('100');
     await panel.getByRole('button', { name: 'Resume' }).click();
-    await waitForRun(page, /^Training · step 7 /);
+    await waitForTraining(page, /^Training · step 7 /);
     await panel.getByRole('button', { name: 'Stop' }).click();
-    await waitForRun(page, /^Stopped \(saved\) · step (\d+)/);
+    await waitForTraining(page, /^Stopped \(saved\) · step (\d+)/);
     // Saved when it stopped, as TrainLoop's last save: numbered one past the last step.
     const last = Number(/step (\d+)/.exec((await status(page).textContent())!)![1]);
     await expect.poll(() => files.getByRole('link', { name: `Download model${String(last + 1).padStart(6, '0')}.pt` }).count()).toBe(1);

@@ -1,8 +1,8 @@
 import type { ModelEntry, ModelKind } from '../../../cache';
 import { DEMO_CLIP_NAMES, DEMO_CLIPS } from '../../../models/demo';
-import { demoPackLabel } from '../../../../workers/model-sources';
-import { guidesOf, type CachedChoice, type DemoChoice, type GuideChoice } from '../../../../workers/job-types';
-import { verifiedModels } from '../../models-state';
+import { demoPackLabel, trainedLabel } from '../../../../workers/model-sources';
+import { guidesOf, type CachedChoice, type GuideChoice, type ModelChoice as ModelChoiceValue } from '../../../../workers/job-types';
+import { firstOf, verifiedModels } from '../../models-state';
 import { studio, useStudio } from '../../store';
 
 type Slot = 'diffusion' | 'swinirM' | 'swinirL' | 'lpips';
@@ -27,21 +27,6 @@ const useVerified = (): ModelEntry[] => {
   const statuses = useStudio((s) => s.models.statuses);
   return verifiedModels(manifest, statuses);
 };
-
-/**
- * A diffusion model, a CLIP and a SwinIR-M of one format (checkpoints, or a pack's converted
- * models; the worker runs no mix), the given diffusion model's if any, checkpoints first otherwise;
- * LPIPS (only ever a checkpoint) with checkpoints.
- */
-function firstOf(verified: readonly ModelEntry[], diffusionId?: string): CachedChoice | undefined {
-  const wanted = verified.find((m) => m.id === diffusionId)?.format;
-  for (const format of wanted ? [wanted] : (['checkpoint', 'onnx'] as const)) {
-    const pick = (kind: ModelKind) => verified.find((m) => m.kind === kind && m.format === format && (kind !== 'diffusion' || !diffusionId || m.id === diffusionId))?.id;
-    const [diffusion, clip] = [pick('diffusion'), pick('clip')];
-    if (diffusion && clip) return { source: 'cache', diffusion, clips: [{ id: clip, weight: 1 }], swinirM: pick('swinir'), lpips: pick('lpips') };
-  }
-  return undefined;
-}
 
 const formatOf = (verified: readonly ModelEntry[], id: string) => verified.find((m) => m.id === id)?.format;
 
@@ -97,15 +82,18 @@ function GuideList({ guides, options, single, onChange }: { readonly guides: rea
 
 const DEMO_GUIDE_OPTIONS: readonly GuideOption[] = DEMO_CLIP_NAMES.map((id) => ({ id, label: DEMO_CLIPS[id].label }));
 
-/** The demo pack's UNet: its seeded weights, or a model or EMA file of the studio's training run. */
-function DemoUnet({ choice }: { readonly choice: DemoChoice }) {
-  const trained = useStudio((s) => s.training.files).filter((f) => /^(model|ema_).*\.pt$/.test(f.name));
+/** The diffusion UNet's own weights, or a model or EMA file of the studio's training run when the run was trained from it. */
+function TrainedUnet({ choice }: { readonly choice: ModelChoiceValue }) {
+  const files = useStudio((s) => s.training.files);
+  const base = useStudio((s) => s.training.runBase);
+  const fromThis = base !== undefined && (base.source === 'demo' ? choice.source === 'demo' : choice.source === 'cache' && choice.diffusion === base.diffusion);
+  const trained = fromThis ? files.filter((f) => /^(model|ema_).*\.pt$/.test(f.name)) : [];
   if (trained.length === 0 && !choice.unet) return null;
   return (
     <label className="field">
       Diffusion UNet
       <select aria-label="Diffusion UNet" value={choice.unet ?? ''} onChange={(e) => studio.setState({ modelChoice: { ...choice, unet: e.target.value || undefined } })}>
-        <option value="">Demo UNet (seeded, not trained)</option>
+        <option value="">{choice.source === 'demo' ? 'Demo UNet (seeded, not trained)' : 'As downloaded'}</option>
         {choice.unet && !trained.some((f) => f.name === choice.unet) && <option value={choice.unet}>{choice.unet} (no longer saved)</option>}
         {trained.map((f) => <option key={f.name} value={f.name}>Fine-tuned: {f.name}</option>)}
       </select>
@@ -149,10 +137,10 @@ export function ModelChoice() {
         <input type="radio" name="model-source" disabled={!cached} checked={choice.source === 'cache'} onChange={() => cached && studio.setState({ modelChoice: cached })} />
         Cached models{cached ? '' : ' (download a diffusion model and a CLIP first)'}
       </label>
-      {choice.source === 'demo' && <DemoUnet choice={choice} />}
+      <TrainedUnet choice={choice} />
       {choice.source === 'demo' && <GuideList guides={guidesOf(choice)} options={DEMO_GUIDE_OPTIONS} single={false} onChange={(clips) => studio.setState({ modelChoice: { ...choice, clips } })} />}
       {choice.source === 'cache' && <CachedSlots choice={choice} verified={verified} />}
-      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? demoPackLabel(choice.unet) : notice(choice, verified)}</p>
+      <p className="notice" aria-label="Models in use">{choice.source === 'demo' ? demoPackLabel(choice.unet) : trainedLabel(notice(choice, verified), choice.unet)}</p>
     </fieldset>
   );
 }

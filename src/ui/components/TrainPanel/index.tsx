@@ -1,7 +1,9 @@
 import { TRAINING_SERIES } from '../../loss-plot';
 import { useStudio } from '../../store';
+import type { TrainingBase } from '../../../../workers/job-types';
+import { verifiedModels } from '../../models-state';
 import {
-  addTrainingFiles, paintWithTrained, removeTrainingImage, startTraining, stopTraining, updateTrainingForm,
+  addTrainingFiles, chooseTrainingBase, paintWithTrained, removeTrainingImage, startTraining, stopTraining, updateTrainingForm,
 } from '../../training-actions';
 import type { TrainingState } from '../../training-state';
 import { FileDrop } from '../FileDrop';
@@ -28,6 +30,27 @@ function ImageSet({ t, busy }: { readonly t: TrainingState; readonly busy: boole
           </li>
         ))}
       </ul>
+    </>
+  );
+}
+
+/** What a new run starts from: the demo UNet, or a cached diffusion checkpoint (its yaml's flags). */
+function BaseSelect({ t, busy }: { readonly t: TrainingState; readonly busy: boolean }) {
+  const manifest = useStudio((s) => s.models.manifest);
+  const statuses = useStudio((s) => s.models.statuses);
+  const checkpoints = verifiedModels(manifest, statuses).filter((m) => m.kind === 'diffusion' && m.format === 'checkpoint');
+  const value = t.base.source === 'demo' ? '' : t.base.diffusion;
+  const label = (base: TrainingBase | undefined) => (!base || base.source === 'demo' ? 'the demo UNet' : (checkpoints.find((m) => m.id === base.diffusion)?.label ?? base.diffusion));
+  return (
+    <>
+      <label className="field">
+        Start from
+        <select aria-label="Start from" disabled={busy} value={value} onChange={(e) => chooseTrainingBase(e.target.value ? { source: 'cache', diffusion: e.target.value } : { source: 'demo' })}>
+          <option value="">Demo UNet (64², seeded)</option>
+          {checkpoints.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
+        </select>
+      </label>
+      {t.runBase && <p className="hint">The saved run was trained from {label(t.runBase)}; Resume continues it.</p>}
     </>
   );
 }
@@ -113,8 +136,9 @@ export function TrainPanel() {
   return (
     <section className="train-panel" aria-label="Fine-tune">
       <h2>Fine-tune the diffusion model</h2>
-      <p className="hint">Trains the demo pack&apos;s UNet on your images as the seed&apos;s train.py does (AdamW, EMA, RESCALED_MSE), on this device. Checkpoints are torch files PyTorch loads.</p>
+      <p className="hint">Trains a UNet (the demo pack&apos;s, or a cached diffusion checkpoint) on your images as the seed&apos;s train.py does (AdamW, EMA, RESCALED_MSE), on this device. Checkpoints are torch files PyTorch loads.</p>
       <ImageSet t={t} busy={busy} />
+      <BaseSelect t={t} busy={busy} />
       <Options t={t} busy={busy} />
       <Estimate t={t} />
       <div className="actions">
