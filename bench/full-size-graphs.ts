@@ -7,6 +7,8 @@ import { buildGuidedUnetGraph, buildUnetGraph, resolveConfig, UNET_PRESETS, unet
 import { ArrayWeights, SeededWeights, type WeightSource } from '../src/models/weights';
 import { hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier, createRng } from '../src/sampling/index';
+import { diffusionArrays, namedBetas } from '../src/sampling/schedule';
+import { buildTrainingGraph, microbatchFeeds } from '../src/training/index';
 import { RN50, SWINIR_M, VIT_B16 } from './full-size-configs';
 
 /**
@@ -63,6 +65,19 @@ const one = (v: number): HostTensor => hostTensor('float32', [1], Float32Array.o
 /** The UNet's forward (x, t → ε̂ and v) at index 44 of ddim50 (t = 880). */
 export function unetForward(set = FULL_SIZE, weights = set.unetWeights()): BenchGraph {
   return { graph: optimize(buildUnetGraph(set.unetConfig, weights)), feeds: { x: image([1, 3, set.size, set.size], 3), t: one(880) } };
+}
+
+/**
+ * One fine-tuning microbatch of the UNet (batch 1, t = 500): the training graph with its parameters
+ * fed as inputs, the loss and every parameter's gradient (bench train times the whole step).
+ */
+export function unetTraining(set = FULL_SIZE): BenchGraph & { readonly params: Map<string, Float32Array>; readonly inputShapes: ReadonlyMap<string, readonly number[]> } {
+  const { graph, params: inputShapes } = buildTrainingGraph(set.unetConfig, { batch: 1, numTimesteps: 1000 });
+  const params = new Map([...seededArrays(unetParameterShapes(set.unetConfig), 11)].map(([n, a]) => [n, a.data]));
+  const shape = [1, 3, set.size, set.size];
+  const schedule = { arrays: diffusionArrays(namedBetas('linear', 1000)), numTimesteps: 1000, rescaleTimesteps: true };
+  const m = { xStart: image(shape, 5).data as Float32Array, noise: image(shape, 6).data as Float32Array, t: [500], weights: [1] };
+  return { graph: optimize(graph), feeds: microbatchFeeds(schedule, params, inputShapes, m, shape), params, inputShapes };
 }
 
 /** The UNet's guidance form: forward, x̂0 and the VJP of a cotangent on x̂0. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { backendLoader } from '../src/runtime/node';
 import { serialize } from '../src/graph';
 import type { HostTensor } from '../src/runtime';
-import { clipGuidance, FULL_SIZE, rn50, swinir, unetForward, unetGuided, type BenchGraph } from './full-size-graphs';
+import { clipGuidance, FULL_SIZE, rn50, swinir, unetForward, unetGuided, unetTraining, type BenchGraph } from './full-size-graphs';
 import { GFLOPS } from './flops';
 import type { BenchContext, Benchmark, Figure } from './run';
 
@@ -16,7 +16,7 @@ import type { BenchContext, Benchmark, Figure } from './run';
  */
 const MODELS: Readonly<Record<string, () => BenchGraph>> = {
   unet: () => unetForward(), unet_guided: () => unetGuided(), clip_guidance: () => clipGuidance(10), swinir: () => swinir(),
-  clip_guidance_rn50: () => clipGuidance(10, { ...FULL_SIZE, clip: rn50 }),
+  clip_guidance_rn50: () => clipGuidance(10, { ...FULL_SIZE, clip: rn50 }), unet_train: () => unetTraining(),
 };
 const WARM_UPS = 2;
 const RUNS = 2;

@@ -1,12 +1,10 @@
-import { optimize, serialize } from '../src/graph';
-import { seededArrays } from '../src/models/demo/index';
-import { unetParameterShapes } from '../src/models/unet/index';
+import { serialize } from '../src/graph';
 import { createRng } from '../src/sampling/index';
 import { diffusionArrays, namedBetas } from '../src/sampling/schedule';
-import { adamWState, adamWStep, buildTrainingGraph, microbatchFeeds, stepGradients, updateEma, type Microbatch, type Tensors } from '../src/training/index';
+import { adamWState, adamWStep, microbatchFeeds, stepGradients, updateEma, type Microbatch, type Tensors } from '../src/training/index';
 import { onAnchor } from './anchor';
 import { countFlops } from './flops';
-import { FULL_SIZE } from './full-size-graphs';
+import { FULL_SIZE, unetTraining } from './full-size-graphs';
 import { withPeakRss } from './peak-rss';
 import type { Benchmark, Figure } from './run';
 
@@ -20,11 +18,9 @@ const bench: Benchmark = {
   description: "one fine-tuning step of the recipe's UNet (the art model's layout, 256², batch 1, fp32, seeded weights): the training graph's forward and every parameter's gradient, then AdamW and one EMA, in Node",
   async run(_args, context) {
     const config = FULL_SIZE.unetConfig;
-    const { graph, params: inputShapes } = buildTrainingGraph(config, { batch: 1, numTimesteps: 1000 });
-    const optimized = optimize(graph);
+    const { graph: optimized, params, inputShapes } = unetTraining();
     const gflop = countFlops(optimized) / 1e9;
     const model = serialize(optimized);
-    const params: Tensors = new Map([...seededArrays(unetParameterShapes(config), 11)].map(([n, a]) => [n, a.data]));
     const ema: Tensors = new Map([...params].map(([n, p]) => [n, p.slice()]));
     const state = adamWState(params);
     const schedule = { arrays: diffusionArrays(namedBetas('linear', 1000)), numTimesteps: 1000, rescaleTimesteps: true };
