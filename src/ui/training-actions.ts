@@ -34,10 +34,12 @@ export async function loadTraining(): Promise<void> {
 /** Dropped or picked files: images (by name, as train.py lists them) join the set; the rest are named and left out. */
 export async function addTrainingFiles(files: readonly File[]): Promise<void> {
   const images = files.filter((f) => isImageFileName(f.name));
-  const known = new Set(studio.getState().training.images.map((i) => i.name));
   for (const f of images) await putTrainingImage({ name: f.name, blob: f, addedAt: Date.now() });
-  const added = images.filter((f) => !known.has(f.name)).map((f) => ({ name: f.name, blob: f as Blob, url: URL.createObjectURL(f) }));
-  updateTraining((t) => ({ images: [...t.images.filter((i) => !images.some((f) => f.name === i.name)), ...added], refused: files.filter((f) => !isImageFileName(f.name)).map((f) => f.name) }));
+  // A file dropped again under a name the set has replaces that image.
+  const replaced = studio.getState().training.images.filter((i) => images.some((f) => f.name === i.name));
+  for (const old of replaced) URL.revokeObjectURL(old.url);
+  const added = images.map((f) => ({ name: f.name, blob: f as Blob, url: URL.createObjectURL(f) }));
+  updateTraining((t) => ({ images: [...t.images.filter((i) => !replaced.includes(i)), ...added], refused: files.filter((f) => !isImageFileName(f.name)).map((f) => f.name) }));
 }
 
 export async function removeTrainingImage(name: string): Promise<void> {

@@ -45,6 +45,10 @@ describe('fine-tuning in the studio (Chromium, wasm)', () => {
     ]);
     await expect.poll(() => panel.getByRole('list', { name: 'Training set' }).getByRole('img').count()).toBe(2);
     expect(await panel.getByRole('alert').first().textContent()).toBe('Not images, left out: notes.txt');
+    // Dropped again under the same name, an image replaces the one the set has (and moves to the end).
+    await dropTrainingFiles(page, [{ name: 'a.png', type: 'image/png', bytes: image(96, 1) }]);
+    const names = () => panel.getByRole('list', { name: 'Training set' }).getByRole('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')));
+    await expect.poll(names).toEqual(['b.png', 'a.png']);
     await panel.getByLabel('Learning rate').fill('0.002');
     await panel.getByLabel('Steps (lr_anneal_steps)').fill('6');
     await panel.getByLabel('Save every (steps)').fill('3');
