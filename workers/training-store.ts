@@ -1,4 +1,4 @@
-import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
+import { createStore, del, entries, get, keys, set, type UseStore } from 'idb-keyval';
 import { parseResumeStep } from '../src/training';
 import type { TrainingBase } from './job-types';
 
@@ -33,8 +33,9 @@ export const deleteTrainingImage = (name: string): Promise<void> => del(IMAGE + 
 
 /** The run's files by name, in name order. */
 export async function runFileNames(): Promise<string[]> {
-  const all = await entries<string, Blob>(store());
-  return all.filter(([k]) => k.startsWith(RUN)).map(([k]) => k.slice(RUN.length)).sort();
+  // Keys only: the values are checkpoints of megabytes each.
+  const all = await keys<string>(store());
+  return all.filter((k) => k.startsWith(RUN)).map((k) => k.slice(RUN.length)).sort();
 }
 
 export const readRunFile = (name: string): Promise<Blob | undefined> => get<Blob>(RUN + name, store());

@@ -49,10 +49,13 @@ export async function removeTrainingImage(name: string): Promise<void> {
   updateTraining((t) => ({ images: t.images.filter((i) => i.name !== name) }));
 }
 
+/** The options the memory estimate depends on: it builds the training graph, so an lr edit does not ask for it again. */
+const SIZING: readonly (keyof TrainingForm)[] = ['batchSize', 'microbatch', 'emaRates'];
+
 /** Asks the worker what the form's run needs; an answer for a form since changed is dropped. */
 export async function refreshEstimate(): Promise<void> {
   const { form, base } = studio.getState().training;
-  const current = () => studio.getState().training.form === form && studio.getState().training.base === base;
+  const current = () => studio.getState().training.base === base && SIZING.every((k) => studio.getState().training.form[k] === form[k]);
   try {
     const estimate = await engine().trainingEstimate(trainOptions(form), base);
     if (current()) updateTraining(() => ({ estimate }));
@@ -63,7 +66,7 @@ export async function refreshEstimate(): Promise<void> {
 
 export function updateTrainingForm(patch: Partial<TrainingForm>): void {
   updateTraining((t) => ({ form: { ...t.form, ...patch } }));
-  void refreshEstimate();
+  if (SIZING.some((k) => k in patch)) void refreshEstimate();
 }
 
 /** What a new run starts from: the demo UNet or a cached diffusion checkpoint. */
