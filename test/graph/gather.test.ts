@@ -48,6 +48,8 @@ describe('gather', () => {
   it('adds the cotangents of repeated indices', async () => {
     // y = x[[1, 1, 3, -1]]: x[1] gets 1 + 2, x[3] gets 3 + 4.
     expect(await vjp([4], (x) => gather(x, int64(x, [4], [1, 1, 3, -1])), [1, 2, 3, 4])).toEqual([0, 3, 0, 7]);
+    // int32 indices picking rows (the cutouts' taps): y = x[[1, 3, 1]], so x[1] gets (1, 2) + (5, 6).
+    expect(await vjp([4, 2], (x) => gather(x, int32(x, [3], [1, 3, 1]), 0), [1, 2, 3, 4, 5, 6])).toEqual([0, 0, 6, 8, 0, 0, 3, 4]);
   });
 
   it('has gradients that match finite differences on every axis (float64)', async () => {
@@ -55,6 +57,7 @@ describe('gather', () => {
     await expectGradient({ inputs: [{ shape: [2, 5, 3] }], build: ([x]) => gather(x!, int64(x!, [4], [4, 0, 4, 2]), 1) });
     await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => gather(x!, int64(x!, [3, 2], [3, 0, 1, 1, -1, 2]), 2) });
     await expectGradient({ inputs: [{ shape: [2, 3, 4] }], build: ([x]) => gather(x!, int64(x!, [], [2]), 1) });
+    await expectGradient({ inputs: [{ shape: [5, 3] }], build: ([x]) => gather(x!, int32(x!, [4], [1, 4, 1, -2]), 0) });
   });
 
   it('takes indices from a graph input', async () => {
@@ -65,10 +68,10 @@ describe('gather', () => {
     expect([...out.y!.data]).toEqual([4, 5, 0, 1]);
   });
 
-  it('rejects non-int64 indices and constant indices out of range at build time', () => {
+  it('rejects float indices and constant indices out of range at build time', () => {
     const g = new Graph('bad');
     const x = g.input('x', 'float32', [3, 4]);
-    expect(() => gather(x, int32(x, [1], [0]))).toThrowError(/Gather: indices must be int64, got int32 \[1\]/);
+    expect(() => gather(x, g.constant('float32', [1], Float32Array.of(0)))).toThrowError(/Gather: indices must be int32 or int64, got float32 \[1\]/);
     expect(() => gather(x, int64(x, [2], [0, 4]), 1)).toThrowError(/Gather: index 4 is out of range for axis of length 4 in \[3, 4\]/);
     expect(() => gather(x, int64(x, [1], [-4]), 0)).toThrowError(/Gather: index -4 is out of range/);
     expect(() => gather(x, int64(x, [1], [0]), 2)).toThrowError(/Gather: axis 2 is out of range for rank 2/);

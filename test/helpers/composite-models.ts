@@ -46,7 +46,8 @@ export function buildGradComposite(): CompositeModel {
 /**
  * The model-building ops of the UNet, CLIP, SwinIR and the cutouts in one graph: group norm + SiLU,
  * nearest upsampling and average pooling, layer norm + multi-head attention with a gathered bias,
- * a bilinear and a nearest grid-sample warp, and a roll.
+ * a bilinear and a nearest grid-sample warp, a roll, and the cutouts' tap gather (whole pixel rows
+ * picked by int32 indices, some twice, so the gradient's ScatterND adds).
  */
 export function buildModelOpsComposite(): CompositeModel {
   const graph = new g.Graph('model-ops');
@@ -68,5 +69,7 @@ export function buildModelOpsComposite(): CompositeModel {
     return i % 2 === 0 ? t[0]! * px + t[1]! * py + t[2]! : t[3]! * px + t[4]! * py + t[5]!;
   }));
   const warped = g.add(g.gridSample(image, grid(0.2)), g.gridSample(image, grid(-0.3), { mode: 'nearest' }));
-  return withGradient(graph, x, warped, ramp(128, 1, 0.2));
+  const taps = g.gather(g.transpose(g.reshape(image, [8, 16]), [1, 0]), graph.constant('int32', [9], Int32Array.of(3, 15, 3, 0, 7, 7, 7, 12, 1)), 0);
+  const tapped = g.add(warped, g.reshape(g.transpose(taps, [1, 0]), [1, 8, 3, 3]));
+  return withGradient(graph, x, tapped, ramp(128, 1, 0.2));
 }

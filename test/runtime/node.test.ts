@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { backendLoader, describeNodeBackend, nodeRuntime, type BackendLoader } from '../../src/runtime/node';
-import { conv2d, Graph, linear, serialize, tanh } from '../../src/graph';
+import { conv2d, gather, grad, Graph, linear, serialize, tanh } from '../../src/graph';
 import { hostTensor, type Runtime } from '../../src/runtime';
 import { createRng } from '../../src/sampling/rng';
 import { maxAbsDiff } from '../helpers/ort';
@@ -77,5 +77,25 @@ describe('native and wasm backends', () => {
     expect(native.shape).toEqual([1, 4, 8, 5]);
     expect(wasm.shape).toEqual(native.shape);
     expect(maxAbsDiff(native.data as Float32Array, wasm.data as Float32Array)).toBeLessThan(1e-5);
+  });
+});
+
+describe('gradients on native with several threads', () => {
+  it('add every repeated index of a gather exactly (onnxruntime\'s threaded ScatterND-add loses some)', async () => {
+    const [rows, picks] = [64, 1 << 20];
+    const g = new Graph('gather-vjp');
+    const x = g.input('x', 'float32', [rows, 3]);
+    const index = g.constant('int32', [picks], Int32Array.from({ length: picks }, (_, i) => (i * 7919) % rows));
+    const y = gather(x, index, 0);
+    g.output(grad([y], [x], [g.input('dy', 'float32', [picks, 3])])[0]!, 'dx');
+    const session = await nodeRuntime({ backend: 'native', threads: 2 }).createSession(serialize(g));
+    try {
+      const dy = hostTensor('float32', [picks, 3], new Float32Array(3 * picks).fill(1));
+      const dx = (await session.run({ x: hostTensor('float32', [rows, 3], new Float32Array(3 * rows)), dy })).dx!.data as Float32Array;
+      // Each row is picked picks / rows = 16384 times, a sum float32 holds exactly.
+      expect([...dx]).toEqual(new Array(3 * rows).fill(picks / rows));
+    } finally {
+      await session.dispose();
+    }
   });
 });

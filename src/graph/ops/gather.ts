@@ -2,15 +2,12 @@ import { ShapeError } from '../../errors';
 import { formatShape, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
 import { apply, axisOf, scalar } from './apply';
-import { concat, expand, reshape, slice, transpose } from './shape';
+import { concat, expand, reshape, slice } from './shape';
 
 const axisAttr = (node: { attributes: Record<string, unknown> }): number => (node.attributes.axis as { i: number }).i;
 
 /** A float zero of `like`'s dtype broadcast to `shape`: the base a scatter-add writes into, not a stored array. */
 const zeros = (like: Tensor, shape: readonly number[]): Tensor => expand(scalar(like, 0), shape);
-
-/** Transposes unless the permutation is the identity. */
-const permute = (x: Tensor, perm: readonly number[]): Tensor => (perm.every((p, i) => p === i) ? x : transpose(x, perm));
 
 /** Constant indices are checked at build time against the axis length (ONNX allows [-n, n-1]). */
 function checkConstantIndices(op: string, x: Tensor, indices: Tensor, n: number): void {
@@ -20,33 +17,31 @@ function checkConstantIndices(op: string, x: Tensor, indices: Tensor, n: number)
 }
 
 /**
- * ONNX Gather, numpy's take: slices of x along `axis` picked by int64 indices (negative ones count
- * from the end). The output shape is x.shape[:axis] + indices.shape + x.shape[axis+1:].
+ * ONNX Gather, numpy's take: slices of x along `axis` picked by int32 or int64 indices (negative ones
+ * count from the end). The output shape is x.shape[:axis] + indices.shape + x.shape[axis+1:].
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const a = axisOf('Gather', axis, x.shape.length);
-  if (indices.dtype !== 'int64') throw new ShapeError(`Gather: indices must be int64, got ${indices.dtype} ${formatShape(indices.shape)}`);
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new ShapeError(`Gather: indices must be int32 or int64, got ${indices.dtype} ${formatShape(indices.shape)}`);
   checkConstantIndices('Gather', x, indices, x.shape[a]!);
   const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
   return apply('Gather', [x, indices], shape, { axis: { i: a } });
 }
 
 /**
- * The cotangent of Gather adds each picked slice back where it came from (repeated indices add up).
- * ScatterND with reduction 'add' does that along its data's first axis for int64 indices of shape
- * [..., 1], so the indexed axes of dy move to the front and the result's first axis moves back.
+ * The cotangent of Gather adds each picked slice back where it came from (repeated indices add up):
+ * ScatterElements-add along the gathered axis, with the indices flattened and broadcast over dy's
+ * other axes. Not ScatterND-add, whose slices would need fewer indices: onnxruntime's CPU kernel
+ * splits its indices over threads with no atomics, so repeated indices lose updates (issue #23396;
+ * 5.9M indices into 65,536 rows of 3 with 2 threads: 1,257 of 196,608 sums wrong).
  */
 defineVjp('Gather', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
   const a = axisAttr(node);
-  const r = indices!.shape.length;
-  const axes = dy!.shape.map((_, i) => i);
-  const front = permute(dy!, [...axes.slice(a, a + r), ...axes.slice(0, a), ...axes.slice(a + r)]);
-  const rest = [...x!.shape.slice(0, a), ...x!.shape.slice(a + 1)];
-  const base = zeros(dy!, [x!.shape[a]!, ...rest]);
-  const index = reshape(indices!, [...indices!.shape, 1]);
-  const summed = apply('ScatterND', [base, index, front], base.shape, { reduction: { s: 'add' } });
-  const back = rest.map((_, i) => i + 1);
-  return [permute(summed, [...back.slice(0, a), 0, ...back.slice(a)]), null];
+  const n = indices!.shape.reduce((p, d) => p * d, 1);
+  const shape = [...x!.shape.slice(0, a), n, ...x!.shape.slice(a + 1)];
+  const index = expand(reshape(indices!, shape.map((d, i) => (i === a ? d : 1))), shape);
+  const attributes = { axis: { i: a }, reduction: { s: 'add' } };
+  return [apply('ScatterElements', [zeros(dy!, x!.shape), index, reshape(dy!, shape)], x!.shape, attributes), null];
 });
 
 /**
