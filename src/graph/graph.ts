@@ -39,6 +39,8 @@ export interface GraphData {
   readonly outputs: readonly Tensor[];
   readonly nodes: readonly GraphNode[];
   readonly initializers: readonly Initializer[];
+  /** Input dims each run chooses (ONNX dim_param), by input name; the builder saw a placeholder size. */
+  readonly symbolicDims?: Readonly<Record<string, readonly (string | null)[]>>;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Graph implements GraphData {
   readonly outputs: Tensor[] = [];
   readonly nodes: GraphNode[] = [];
   readonly initializers: Initializer[] = [];
+  readonly symbolicDims: Record<string, readonly (string | null)[]> = {};
   private readonly byName = new Map<string, Tensor>();
   /** The node that computes each value: op helpers look one step back to rewrite patterns as they build. */
   private readonly producers = new Map<string, GraphNode>();
@@ -59,9 +62,18 @@ export class Graph implements GraphData {
 
   constructor(readonly name: string) {}
 
-  input(name: string, dtype: DType, shape: readonly number[]): Tensor {
+  /**
+   * A graph input. A dim given a name in `dimNames` is left to each run (an ONNX dim_param): `shape`
+   * holds the largest size a run feeds, and only ops whose ONNX form bakes no size (elementwise ops,
+   * gathers, scatters) may consume it.
+   */
+  input(name: string, dtype: DType, shape: readonly number[], dimNames?: readonly (string | null)[]): Tensor {
     const t = this.tensor(this.claim(name), dtype, shape);
     this.inputs.push(t);
+    if (dimNames) {
+      if (dimNames.length !== shape.length) throw new ShapeError(`input ${name}: ${dimNames.length} dim names for ${formatShape(shape)}`);
+      this.symbolicDims[t.name] = [...dimNames];
+    }
     return t;
   }
 

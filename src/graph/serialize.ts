@@ -24,9 +24,9 @@ function attribute(name: string, value: Attribute) {
   return { name, type: ATTRIBUTE_TYPE.ints, ints: value.ints };
 }
 
-const valueInfo = (name: string, t: ValueType) => ({
+const valueInfo = (name: string, t: ValueType, dimNames?: readonly (string | null)[]) => ({
   name,
-  type: { tensorType: { elemType: ONNX_DTYPE[t.dtype as DType], shape: { dim: t.shape.map((d) => ({ dimValue: d })) } } },
+  type: { tensorType: { elemType: ONNX_DTYPE[t.dtype as DType], shape: { dim: t.shape.map((d, i) => (dimNames?.[i] ? { dimParam: dimNames[i] } : { dimValue: d })) } } },
 });
 
 
@@ -109,7 +109,7 @@ function encode(graph: GraphData, options: SerializeOptions, placed: readonly Pl
         attribute: Object.entries(n.attributes).map(([name, value]) => attribute(name, value)),
       })),
       initializer: placed.map(tensorProto),
-      input: graph.inputs.map((t) => valueInfo(t.name, t)),
+      input: graph.inputs.map((t) => valueInfo(t.name, t, graph.symbolicDims?.[t.name])),
       output: graph.outputs.map((t) => valueInfo(t.name, t)),
     },
   });

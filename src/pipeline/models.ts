@@ -121,11 +121,18 @@ export function buildGraph(sources: BuildSources, spec: GraphSpec): Graph {
 }
 
 /**
+ * The version of the graphs' inputs: bumped when a graph takes other inputs (2: the cutouts' tap
+ * list), so a graph cached before is built again rather than fed inputs it does not declare.
+ */
+const GRAPH_LAYOUT = 2;
+
+/**
  * What a graph is built from besides its model's file: the spec without the guide's place in the
- * list (the file already says which CLIP), so a CLIP's graphs are cached once whichever place it takes.
+ * list (the file already says which CLIP), so a CLIP's graphs are cached once whichever place it
+ * takes, and the layout of the graphs' inputs.
  */
 export function graphOptions(spec: GraphSpec): object {
-  return Object.fromEntries(Object.entries(spec).filter(([key]) => key !== 'guide'));
+  return { ...Object.fromEntries(Object.entries(spec).filter(([key]) => key !== 'guide')), layout: GRAPH_LAYOUT };
 }
 
 export const specKey = (spec: object): string => JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flip, gather, gatherElements, grad, Graph, roll, type Tensor } from '../../src/graph';
+import { flip, gather, gatherElements, grad, Graph, mul, roll, scatterAdd, serialize, type Tensor } from '../../src/graph';
 import { hostTensor } from '../../src/runtime';
 import { gradcheck, type GradCheckSpec } from '../helpers/gradcheck';
 import { runGraph, wasmRuntime } from '../helpers/ort';
@@ -101,6 +101,44 @@ describe('gatherElements', () => {
     expect(() => gatherElements(x, int64(x, [3], [0, 1, 2]), 0)).toThrowError(/GatherElements: indices do not fit along axis 0: x \[3, 4\], indices \[3\]/);
     expect(() => gatherElements(x, int64(x, [2, 5], Array(10).fill(0)), 0)).toThrowError(/indices do not fit/);
     expect(() => gatherElements(x, int64(x, [1, 1], [3]), 0)).toThrowError(/GatherElements: index 3 is out of range/);
+  });
+});
+
+describe('scatterAdd', () => {
+  it('adds updates at their indices as torch.scatter_add does, repeated indices adding up', async () => {
+    // x = [0, 1, 2, 3, 4] plus updates [10, 20, 30] at [4, 0, 4].
+    expect(await forward([5], (x) => scatterAdd(x, int32(x, [3], [4, 0, 4]), x.graph.constant('float32', [3], Float32Array.of(10, 20, 30)), 0))).toEqual([20, 1, 2, 3, 44]);
+  });
+
+  it('has gradients that match finite differences for x and the updates (float64)', async () => {
+    await expectGradient({ inputs: [{ shape: [2, 5] }, { shape: [2, 3] }], build: ([x, u]) => scatterAdd(x!, int64(x!, [2, 3], [4, 0, 4, 1, 1, 3]), u!, 1) });
+  });
+
+  it('rejects updates that are not the indices\' shape', () => {
+    const g = new Graph('bad');
+    const x = g.input('x', 'float32', [5]);
+    expect(() => scatterAdd(x, int32(x, [2], [0, 1]), g.input('u', 'float32', [3]), 0)).toThrowError(/ScatterElements: updates must be indices' shape and x's dtype: x \[5\], indices \[2\], updates \[3\]/);
+  });
+
+  it('runs one graph on lists of any length through a named input dim, gradient included', async () => {
+    const g = new Graph('taps');
+    const x = g.input('x', 'float32', [4]);
+    const [at, w] = [g.input('at', 'int32', [100], ['taps']), g.input('w', 'float32', [100], ['taps'])];
+    const y = g.output(scatterAdd(x, at, mul(gatherElements(x, at, 0), w), 0), 'y');
+    g.output(grad([y], [x], [g.input('dy', 'float32', [4])])[0]!, 'dx');
+    const session = await wasmRuntime().createSession(serialize(g));
+    const run = async (taps: number[], weights: number[]) => {
+      const n = taps.length;
+      const out = await session.run({
+        x: hostTensor('float32', [4], Float32Array.of(1, 2, 3, 4)), dy: hostTensor('float32', [4], Float32Array.of(1, 10, 100, 1000)),
+        at: hostTensor('int32', [n], Int32Array.from(taps)), w: hostTensor('float32', [n], Float32Array.from(weights)),
+      });
+      return [[...out.y!.data], [...out.dx!.data]];
+    };
+    // y = x + Σ w·x[at] at at: with one tap x[3] doubles; with three, x[0] gains 2·x[0] + x[0].
+    expect(await run([3], [1])).toEqual([[1, 2, 3, 8], [1, 10, 100, 2000]]);
+    expect(await run([0, 0, 2], [2, 1, 0.5])).toEqual([[4, 2, 4.5, 4], [4, 10, 150, 1000]]);
+    await session.dispose();
   });
 });
 

@@ -106,6 +106,8 @@ describeWithFixtures('generation from a pack of converted ONNX files', () => {
     await expect(load({ clip: bigger })).rejects.toThrow(/CLIP 64: clip_guidance.onnx was converted for 64×64 images, but UNet A pack makes 32×32; convert clip with --height 32 --width 32/);
     const otherResolution = packModel(converted.clip, 'CLIP 336', (j) => void ((j.architecture as { imageResolution: number }).imageResolution = 336));
     await expect(load({ clip: otherResolution })).rejects.toThrow(/cut_rows is \[2, 1, 224, 32\]: not 2 cutouts at CLIP's resolution 336/);
+    const oldLayout = packModel(converted.clip, 'CLIP old', (j) => void ((j.guidance as { augment: boolean }).augment = true));
+    await expect(load({ clip: oldLayout })).rejects.toThrow(/CLIP old: 'clip_guidance.onnx' has no cut_tap_source input: an earlier cli convert made it.*convert clip again/);
     const external = packModel(converted.unet, 'external', (j) => void ((j.graphs as { external: string[] }[])[0]!.external = ['unet.onnx.data']));
     await expect(load({ unet: external })).rejects.toThrow(/external data \(unet.onnx.data\)/);
     await expect(load({ swinir: { L: pack.swinir!.M! } })).rejects.toThrow(/a SwinIR-M model .* cannot be SwinIR-L/);

@@ -1,6 +1,6 @@
 import { grad, Graph } from '../../graph';
 import {
-  affineSources, augmentedFeeds, cropFeeds, cropPixelToInput, cropSize, cutoutInputs, makeCutouts, paddedSize, perspectiveCoefficients, perspectiveStartpoints,
+  affineSources, cropPixelToInput, cropSize, cutoutFeeds, cutoutInputs, makeCutouts, paddedSize, perspectiveCoefficients, perspectiveStartpoints,
   type CutoutGeometry, type CutoutParams, type Point,
 } from '../../models/guidance/index';
 import { hostTensor, type HostTensor, type Runtime } from '../../runtime';
@@ -43,21 +43,6 @@ export function affineSourcesAsTorch(refs: Refs, params: readonly CutoutParams[]
   return { sources, agreeing, ties: ties.length / 7 };
 }
 
-function feedsOf(params: readonly CutoutParams[], g: CutoutGeometry, sources: Int32Array[] | undefined): Record<string, HostTensor> {
-  const { cutn, cutSize: cs } = g;
-  if (!sources) {
-    const f = cropFeeds(params, g);
-    return { cut_rows: hostTensor('float32', [cutn, 1, cs, g.height], f.rows), cut_cols: hostTensor('float32', [cutn, 1, cs, g.width], f.cols) };
-  }
-  const [hp, wp] = paddedSize(g);
-  const f = augmentedFeeds(params, g, sources);
-  const taps = [1, 1, f.tapIndex.length];
-  return {
-    cut_rows: hostTensor('float32', [cutn, 1, cs, hp], f.rows), cut_cols: hostTensor('float32', [cutn, 1, cs, wp], f.cols),
-    cut_tap_index: hostTensor('int32', taps, f.tapIndex), cut_tap_weight: hostTensor('float32', taps, f.tapWeight), cut_color: hostTensor('float32', [cutn, 3, 3], f.color),
-  };
-}
-
 /** Cuts and dL/d(input) for L = Σ G·cuts, G = cotangent_q / 8. */
 async function cutsAndVjp(runtime: Runtime, refs: Refs, g: CutoutGeometry, augmented: boolean, feeds: Record<string, HostTensor>) {
   const graph = new Graph('cutouts');
@@ -94,7 +79,7 @@ function drawChecks(group: string, refs: Refs, g: CutoutGeometry, prefix: string
 async function operatorChecks(runtime: Runtime, group: string, refs: Refs, g: CutoutGeometry, prefix: 'aug' | 'noaug'): Promise<CheckResult[]> {
   const params = Array.from({ length: g.cutn }, (_, k) => recordedCutout(refs, prefix, k));
   const torch = prefix === 'aug' ? affineSourcesAsTorch(refs, params, g) : undefined;
-  const out = await cutsAndVjp(runtime, refs, g, prefix === 'aug', feedsOf(params, g, torch?.sources));
+  const out = await cutsAndVjp(runtime, refs, g, prefix === 'aug', cutoutFeeds(params, g, torch?.sources));
   const results = [
     relCheck(group, `${prefix}: cuts`, out.cuts!.data as Float32Array, ref(refs, `${prefix}.cuts`), REL),
     relCheck(group, `${prefix}: VJP to the input image`, out.grad!.data as Float32Array, ref(refs, `${prefix}.grad_input`), REL),

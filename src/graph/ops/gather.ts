@@ -1,4 +1,4 @@
-import { ShapeError } from '../../errors';
+import { ShapeError, UnsupportedOpError } from '../../errors';
 import { formatShape, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
 import { apply, axisOf, scalar } from './apply';
@@ -40,8 +40,7 @@ defineVjp('Gather', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
   const n = indices!.shape.reduce((p, d) => p * d, 1);
   const shape = [...x!.shape.slice(0, a), n, ...x!.shape.slice(a + 1)];
   const index = expand(reshape(indices!, shape.map((d, i) => (i === a ? d : 1))), shape);
-  const attributes = { axis: { i: a }, reduction: { s: 'add' } };
-  return [apply('ScatterElements', [zeros(dy!, x!.shape), index, reshape(dy!, shape)], x!.shape, attributes), null];
+  return [scatterAdd(zeros(dy!, x!.shape), index, reshape(dy!, shape), a), null];
 });
 
 /**
@@ -59,10 +58,30 @@ export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor
   return apply('GatherElements', [x, indices], indices.shape, { axis: { i: a } });
 }
 
-/** The cotangent of GatherElements is ScatterElements-add of dy with the same indices (same shape as dy). */
-defineVjp('GatherElements', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
-  const attributes = { axis: { i: axisAttr(node) }, reduction: { s: 'add' } };
-  return [apply('ScatterElements', [zeros(dy!, x!.shape), indices!, dy!], x!.shape, attributes), null];
+/** The cotangent of GatherElements adds each element of dy back where it was read. */
+defineVjp('GatherElements', ({ node, inputs: [x, indices], dOutputs: [dy] }) => [scatterAdd(zeros(dy!, x!.shape), indices!, dy!, axisAttr(node)), null]);
+
+/**
+ * ONNX ScatterElements with reduction 'add', torch's scatter_add: x with each update added at its
+ * index along `axis` (repeated indices add up). Indices (int32 or int64) and updates share a shape of
+ * x's rank, no larger than x on the other axes. onnxruntime's CPU kernel runs it on one thread, so
+ * repeated indices are safe (its ScatterND-add is not: see Gather's gradient).
+ */
+export function scatterAdd(x: Tensor, indices: Tensor, updates: Tensor, axis: number): Tensor {
+  const a = axisOf('ScatterElements', axis, x.shape.length);
+  const shapes = `x ${formatShape(x.shape)}, indices ${formatShape(indices.shape)}, updates ${formatShape(updates.shape)}`;
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new ShapeError(`ScatterElements: indices must be int32 or int64, got ${indices.dtype}`);
+  if (updates.dtype !== x.dtype || formatShape(updates.shape) !== formatShape(indices.shape)) throw new ShapeError(`ScatterElements: updates must be indices' shape and x's dtype: ${shapes}`);
+  if (indices.shape.length !== x.shape.length || indices.shape.some((d, i) => i !== a && d > x.shape[i]!)) {
+    throw new ShapeError(`ScatterElements: indices do not fit along axis ${axis}: ${shapes}`);
+  }
+  return apply('ScatterElements', [x, indices, updates], x.shape, { axis: { i: a }, reduction: { s: 'add' } });
+}
+/** An add-scatter passes dy to x unchanged, and each update's cotangent is dy where it was added. */
+defineVjp('ScatterElements', ({ node, inputs: [, indices], dOutputs: [dy] }) => {
+  const reduction = (node.attributes.reduction as { s: string } | undefined)?.s;
+  if (reduction !== 'add') throw new UnsupportedOpError(`no gradient rule for ScatterElements with reduction '${reduction ?? 'none'}'`);
+  return [dy!, null, gatherElements(dy!, indices!, axisAttr(node))];
 });
 
 const asList = (v: number | readonly number[]): readonly number[] => (typeof v === 'number' ? [v] : v);

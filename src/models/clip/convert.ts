@@ -50,7 +50,8 @@ function guidanceOptions(own: Record<string, string>, skipAugs: boolean): Guidan
 
 function exportGraph(graph: Graph, path: string, fp16: boolean) {
   const data = serialize(optimize(graph), { weights: fp16 ? 'float16' : 'float32' });
-  const doc = (t: Graph['inputs'][number]) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape] });
+  // A dim each run chooses is listed by its name (the cutouts' tap count).
+  const doc = (t: Graph['inputs'][number]) => ({ name: t.name, dtype: t.dtype, shape: t.shape.map((d, i) => graph.symbolicDims[t.name]?.[i] ?? d) });
   return { file: { path, data }, doc: { path, bytes: data.byteLength, inputs: graph.inputs.map(doc), outputs: graph.outputs.map(doc) } };
 }
 

@@ -5,7 +5,8 @@ import { paddedSize, padOf, type CutoutGeometry, type CutoutParams } from './cut
 /**
  * The cutout operator is linear in the image, so each call's random parameters become plain arrays
  * fed to one fixed graph: pooling matrices (crop and adaptive_avg_pool2d), and for augmented cutouts
- * up to four weighted source pixels per pixel of a padded-size canvas, plus a colour matrix.
+ * a list of taps (up to four weighted source pixels for each pixel of a padded-size canvas) and a
+ * colour matrix.
  */
 
 /** adaptive_avg_pool's row and column matrices of a crop: one matrix when the crop is square, as random crops are. */
@@ -47,9 +48,14 @@ export function cropFeeds(params: readonly CutoutParams[], g: CutoutGeometry): C
 }
 
 export interface AugmentedFeeds {
-  /** [cutn · 4 · Hp · Wp] flat source pixel (y·W + x of the unpadded image) per canvas pixel and tap, int32. */
-  readonly tapIndex: Int32Array;
-  /** Same layout: the tap's weight (0 for no source). */
+  /**
+   * The taps with a source in the image, channel after channel ([3 · taps], int32): the source pixel
+   * as a flat index c·H·W + y·W + x of the unpadded image.
+   */
+  readonly tapSource: Int32Array;
+  /** Same layout: the canvas pixel the tap adds into, c·cutn·Hp·Wp + k·Hp·Wp + i·Wp + j. */
+  readonly tapTarget: Int32Array;
+  /** Same layout: the tap's weight. */
   readonly tapWeight: Float32Array;
   /** [cutn, cs, Hp] and [cutn, cs, Wp]: pooling of the h × w augmented cutout at the canvas' top left. */
   readonly rows: Float32Array;
@@ -122,11 +128,18 @@ function perspectiveTaps(i: number, j: number, c: readonly number[], h: number, 
   for (let t = 0; t < taps.count; t++) taps.weight[t]! *= mask;
 }
 
-/** Fills the taps of one cutout's h × w pixels on its Hp × Wp canvas. */
-function fillCutoutTaps(out: AugmentedFeeds, k: number, c: CutoutParams, g: CutoutGeometry, source: Int32Array): void {
+/** One channel's tap list as it grows: source pixel, canvas pixel and weight. */
+interface TapList {
+  count: number;
+  readonly source: Int32Array;
+  readonly target: Int32Array;
+  readonly weight: Float32Array;
+}
+
+/** Lists the taps of one cutout's h × w pixels on its Hp × Wp canvas (taps outside the image and taps of weight 0 add nothing). */
+function listCutoutTaps(list: TapList, k: number, c: CutoutParams, g: CutoutGeometry, source: Int32Array): void {
   const a = c.augment!;
   const [hp, wp] = paddedSize(g);
-  const plane = hp * wp;
   const { height: h, width: w } = c.crop;
   const taps: Taps = { count: 1, at: new Int32Array(4), weight: Float64Array.of(1, 0, 0, 0) };
   for (let i = 0; i < h; i++) {
@@ -135,13 +148,30 @@ function fillCutoutTaps(out: AugmentedFeeds, k: number, c: CutoutParams, g: Cuto
       else taps.at[0] = i * w + j;
       for (let t = 0; t < taps.count; t++) {
         const src = source[taps.at[t]!]!;
-        if (src < 0) continue;
-        const slot = (k * 4 + t) * plane + i * wp + j;
-        out.tapIndex[slot] = src;
-        out.tapWeight[slot] = taps.weight[t]!;
+        const weight = Math.fround(taps.weight[t]!);
+        if (src < 0 || weight === 0) continue;
+        list.source[list.count] = src;
+        list.target[list.count] = k * hp * wp + i * wp + j;
+        list.weight[list.count++] = weight;
       }
     }
   }
+}
+
+/** The three channels' lists from channel 0's: sources and targets offset by a plane, weights repeated. */
+function perChannel(list: TapList, g: CutoutGeometry, cutn: number): Pick<AugmentedFeeds, 'tapSource' | 'tapTarget' | 'tapWeight'> {
+  const [hp, wp] = paddedSize(g);
+  const n = list.count;
+  const [tapSource, tapTarget, tapWeight] = [new Int32Array(3 * n), new Int32Array(3 * n), new Float32Array(3 * n)];
+  for (let c = 0; c < 3; c++) {
+    const [imagePlane, canvasPlane] = [c * g.height * g.width, c * cutn * hp * wp];
+    for (let i = 0; i < n; i++) {
+      tapSource[c * n + i] = list.source[i]! + imagePlane;
+      tapTarget[c * n + i] = list.target[i]! + canvasPlane;
+    }
+    tapWeight.set(list.weight.subarray(0, n), c * n);
+  }
+  return { tapSource, tapTarget, tapWeight };
 }
 
 const GRAY = [0.2989, 0.587, 0.114];
@@ -150,23 +180,21 @@ const GRAY = [0.2989, 0.587, 0.114];
  * Feeds of the augmented cutout graph for one call's parameters (every cutout must carry its
  * augmentation). `sources` are the affine read maps, computed unless given.
  */
-export function augmentedFeeds(params: readonly CutoutParams[], g: CutoutGeometry, sources = params.map((c) => affineSources(c, g))): AugmentedFeeds {
+export function augmentedFeeds(params: readonly CutoutParams[], g: CutoutGeometry, sources: readonly Int32Array[] = params.map((c) => affineSources(c, g))): AugmentedFeeds {
   const [hp, wp] = paddedSize(g);
   const n = params.length;
   const cs = g.cutSize;
-  const out: AugmentedFeeds = {
-    tapIndex: new Int32Array(n * 4 * hp * wp),
-    tapWeight: new Float32Array(n * 4 * hp * wp),
-    rows: new Float32Array(n * cs * hp),
-    cols: new Float32Array(n * cs * wp),
-    color: new Float32Array(n * 9),
-  };
+  const most = params.reduce((sum, c) => sum + 4 * c.crop.height * c.crop.width, 0);
+  const list: TapList = { count: 0, source: new Int32Array(most), target: new Int32Array(most), weight: new Float32Array(most) };
+  const rows = new Float32Array(n * cs * hp);
+  const cols = new Float32Array(n * cs * wp);
+  const color = new Float32Array(n * 9);
   params.forEach((c, k) => {
-    fillCutoutTaps(out, k, c, g, sources[k]!);
+    listCutoutTaps(list, k, c, g, sources[k]!);
     const [mRows, mCols] = cropPools(c.crop, cs);
-    writePool(out.rows, k * cs * hp, hp, mRows, cs, 0);
-    writePool(out.cols, k * cs * wp, wp, mCols, cs, 0);
-    for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) out.color[k * 9 + r * 3 + s] = c.augment!.grayscale ? GRAY[s]! : r === s ? 1 : 0;
+    writePool(rows, k * cs * hp, hp, mRows, cs, 0);
+    writePool(cols, k * cs * wp, wp, mCols, cs, 0);
+    for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) color[k * 9 + r * 3 + s] = c.augment!.grayscale ? GRAY[s]! : r === s ? 1 : 0;
   });
-  return out;
+  return { ...perChannel(list, g, n), rows, cols, color };
 }

@@ -12,8 +12,8 @@ import type { UnetConfig } from '../../models/unet/index';
 export interface GraphEntry {
   readonly path: string;
   readonly external: readonly string[];
-  readonly inputs: ReadonlyMap<string, readonly number[]>;
-  readonly outputs: ReadonlyMap<string, readonly number[]>;
+  readonly inputs: ReadonlyMap<string, readonly Dim[]>;
+  readonly outputs: ReadonlyMap<string, readonly Dim[]>;
 }
 
 export interface UnetJson {
@@ -44,7 +44,9 @@ export type ModelJsonKind = ModelJson['kind'];
 
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isDim = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/** A size, or the name of a dim each run chooses. */
+type Dim = number | string;
+const isDim = (v: unknown): v is Dim => (Number.isSafeInteger(v) && (v as number) >= 0) || (typeof v === 'string' && v.length > 0);
 const isPositive = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
 function parseJson(bytes: Uint8Array, label: string): Raw {
@@ -58,11 +60,11 @@ function parseJson(bytes: Uint8Array, label: string): Raw {
   return raw;
 }
 
-function values(raw: unknown, where: string): ReadonlyMap<string, readonly number[]> {
+function values(raw: unknown, where: string): ReadonlyMap<string, readonly Dim[]> {
   if (!Array.isArray(raw)) throw new PackError(`${where} must be a list`);
   return new Map(raw.map((v: unknown, i) => {
     if (!isObject(v) || typeof v.name !== 'string' || !Array.isArray(v.shape) || !v.shape.every(isDim)) throw new PackError(`${where}[${i}] needs a name and a shape of whole numbers`);
-    return [v.name, v.shape as number[]];
+    return [v.name, v.shape as Dim[]];
   }));
 }
 
@@ -80,7 +82,7 @@ function graphAt(raw: Raw, path: string, label: string, required: boolean): Grap
   return { path, external: external as string[], inputs: values(doc.inputs, `${where} inputs`), outputs: values(doc.outputs, `${where} outputs`) };
 }
 
-const show = (shape: readonly number[] | undefined): string => (shape ? `[${shape.join(', ')}]` : 'absent');
+const show = (shape: readonly Dim[] | undefined): string => (shape ? `[${shape.join(', ')}]` : 'absent');
 
 /** Checks one input or output's shape against what the pipeline feeds or reads. */
 export function expectShape(graph: GraphEntry, name: string, expected: readonly number[], label: string, hint: string): void {
@@ -124,7 +126,11 @@ function parseClip(raw: Raw, label: string): ClipJson {
   if (rows?.[0] !== guidance.cutn || rows[2] !== a.imageResolution) {
     throw new PackError(`${label}: '${guidanceGraph.path}' cut_rows is ${show(rows)}: not ${guidance.cutn} cutouts at CLIP's resolution ${a.imageResolution}`);
   }
-  if (image) expectShape(image, 'image', [image.inputs.get('image')?.[0] ?? 1, 3, a.imageResolution, a.imageResolution], label, "CLIP's resolution");
+  if (guidance.augment && !guidanceGraph.inputs.has('cut_tap_source')) {
+    throw new PackError(`${label}: '${guidanceGraph.path}' has no cut_tap_source input: an earlier cli convert made it, with another cutout layout; convert clip again`);
+  }
+  const batch = image?.inputs.get('image')?.[0];
+  if (image) expectShape(image, 'image', [isPositive(batch) ? batch : 1, 3, a.imageResolution, a.imageResolution], label, "CLIP's resolution");
   return { kind: 'clip', architecture: a, guidance, text, guidanceGraph, ...(image && { image }) };
 }
 

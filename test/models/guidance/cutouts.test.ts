@@ -2,7 +2,8 @@ import { beforeAll, expect, it } from 'vitest';
 import { grad, Graph, opsOffWebGpu } from '../../../src/graph';
 import { hostTensor, type HostTensor } from '../../../src/runtime';
 import { affineSourcesAsTorch, recordedCutout } from '../../../src/cli/conformance/cutouts-model';
-import { augmentedFeeds, cropFeeds } from '../../../src/models/guidance/cutout-maps';
+import { cropFeeds } from '../../../src/models/guidance/cutout-maps';
+import { cutoutFeeds } from '../../../src/models/guidance/guidance-feeds';
 import { roundHalfEven } from '../../../src/sampling/respacing';
 import { cropSize, perspectiveStartpoints, type CutoutGeometry, type Point } from '../../../src/models/guidance/cutout-params';
 import { cutoutInputs, makeCutouts } from '../../../src/models/guidance/cutout-graph';
@@ -69,12 +70,7 @@ describeWithFixtures('MakeCutouts with recorded parameters (cutouts group)', () 
     // Torch's float32 grid reads another pixel at the 18 recorded near-ties of the float64 formula.
     const { sources, agreeing, ties } = affineSourcesAsTorch(refMap(), params, GEOMETRY);
     expect([agreeing, ties]).toEqual([18, 18]);
-    const f = augmentedFeeds(params, GEOMETRY, sources);
-    const taps = [1, 1, f.tapIndex.length];
-    const out = await cutsAndVjp(true, {
-      cut_rows: hostTensor('float32', [8, 1, 224, 384], f.rows), cut_cols: hostTensor('float32', [8, 1, 224, 384], f.cols),
-      cut_tap_index: hostTensor('int32', taps, f.tapIndex), cut_tap_weight: hostTensor('float32', taps, f.tapWeight), cut_color: hostTensor('float32', [8, 3, 3], f.color),
-    });
+    const out = await cutsAndVjp(true, cutoutFeeds(params, GEOMETRY, sources));
     expect(relativeError(out.cuts, v('aug.cuts'))).toBeLessThan(1e-4);
     expect(relativeError(out.grad, v('aug.grad_input'))).toBeLessThan(1e-4);
   });
