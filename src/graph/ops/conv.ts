@@ -71,18 +71,21 @@ function convInputGrad(dy: Tensor, x: Tensor, weight: Tensor, { stride, padding,
  * shifted by (i, j) as [C, N·H·W] @ dy as [N·H·W, K]. The multiply-adds of the Conv form below,
  * but as GEMMs along the long N·H·W axis, which run at the MatMul rate; the Conv form's kernel is
  * the whole image (bench train: its weight gradients ran at ~75 GFLOP/s against the probe's 200).
+ * x is put channels-first once, before the taps slice it: slicing first made a transposed copy of
+ * every tap (bench profile unet_train, microbatch 4: Transpose 911 ms a run).
  */
 function convWeightGradByTaps(dy: Tensor, x: Tensor, weight: Tensor, padding: number): Tensor {
   const [k, c, kh, kw] = weight.shape as [number, number, number, number];
   const [n, , h, w] = dy.shape as [number, number, number, number];
   const padded = padding ? pad(x, [0, 0, padding, padding], [0, 0, padding, padding]) : x;
+  const [hp, wp] = padded.shape.slice(2) as [number, number];
+  const channelsFirst = n === 1 ? reshape(padded, [c, 1, hp, wp]) : transpose(padded, [1, 0, 2, 3]);
   const dyRows = reshape(transpose(dy, [0, 2, 3, 1]), [n * h * w, k]);
-  const asRows = (t: Tensor) => reshape(n === 1 ? t : transpose(t, [1, 0, 2, 3]), [c, n * h * w]);
   const taps: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const shifted = kh === 1 && kw === 1 && !padding ? x : slice(padded, [2, 3], [i, j], [i + h, j + w]);
-      taps.push(matmul(asRows(shifted), dyRows));
+      const shifted = hp === h && wp === w ? channelsFirst : slice(channelsFirst, [2, 3], [i, j], [i + h, j + w]);
+      taps.push(matmul(reshape(shifted, [c, n * h * w]), dyRows));
     }
   }
   return transpose(reshape(taps.length === 1 ? taps[0]! : concat(taps, 0), [kh, kw, c, k]), [3, 2, 0, 1]);
