@@ -8,7 +8,7 @@ import { ArrayWeights, SeededWeights, type WeightSource } from '../src/models/we
 import { hostTensor, type HostTensor } from '../src/runtime';
 import { applyScaleMultiplier, createRng } from '../src/sampling/index';
 import { diffusionArrays, namedBetas } from '../src/sampling/schedule';
-import { buildTrainingGraph, microbatchFeeds } from '../src/training/index';
+import { buildTrainingGraph, microbatchFeeds, type TrainingSchedule } from '../src/training/index';
 import { RN50, SWINIR_M, VIT_B16 } from './full-size-configs';
 
 /**
@@ -71,13 +71,13 @@ export function unetForward(set = FULL_SIZE, weights = set.unetWeights()): Bench
  * One fine-tuning microbatch of the UNet (batch 1, t = 500): the training graph with its parameters
  * fed as inputs, the loss and every parameter's gradient (bench train times the whole step).
  */
-export function unetTraining(set = FULL_SIZE): BenchGraph & { readonly params: Map<string, Float32Array>; readonly inputShapes: ReadonlyMap<string, readonly number[]> } {
+export function unetTraining(set = FULL_SIZE): BenchGraph & { readonly params: Map<string, Float32Array>; readonly inputShapes: ReadonlyMap<string, readonly number[]>; readonly schedule: TrainingSchedule } {
   const { graph, params: inputShapes } = buildTrainingGraph(set.unetConfig, { batch: 1, numTimesteps: 1000 });
   const params = new Map([...seededArrays(unetParameterShapes(set.unetConfig), 11)].map(([n, a]) => [n, a.data]));
   const shape = [1, 3, set.size, set.size];
   const schedule = { arrays: diffusionArrays(namedBetas('linear', 1000)), numTimesteps: 1000, rescaleTimesteps: true };
   const m = { xStart: image(shape, 5).data as Float32Array, noise: image(shape, 6).data as Float32Array, t: [500], weights: [1] };
-  return { graph: optimize(graph), feeds: microbatchFeeds(schedule, params, inputShapes, m, shape), params, inputShapes };
+  return { graph: optimize(graph), feeds: microbatchFeeds(schedule, params, inputShapes, m, shape), params, inputShapes, schedule };
 }
 
 /** The UNet's guidance form: forward, x̂0 and the VJP of a cotangent on x̂0. */

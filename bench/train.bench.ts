@@ -1,6 +1,5 @@
 import { serialize } from '../src/graph';
 import { createRng } from '../src/sampling/index';
-import { diffusionArrays, namedBetas } from '../src/sampling/schedule';
 import { adamWState, adamWStep, microbatchFeeds, stepGradients, updateEma, type Microbatch, type Tensors } from '../src/training/index';
 import { onAnchor } from './anchor';
 import { countFlops } from './flops';
@@ -18,12 +17,11 @@ const bench: Benchmark = {
   description: "one fine-tuning step of the recipe's UNet (the art model's layout, 256², batch 1, fp32, seeded weights): the training graph's forward and every parameter's gradient, then AdamW and one EMA, in Node",
   async run(_args, context) {
     const config = FULL_SIZE.unetConfig;
-    const { graph: optimized, params, inputShapes } = unetTraining();
+    const { graph: optimized, params, inputShapes, schedule } = unetTraining();
     const gflop = countFlops(optimized) / 1e9;
     const model = serialize(optimized);
     const ema: Tensors = new Map([...params].map(([n, p]) => [n, p.slice()]));
     const state = adamWState(params);
-    const schedule = { arrays: diffusionArrays(namedBetas('linear', 1000)), numTimesteps: 1000, rescaleTimesteps: true };
     const rng = createRng(5);
     const image = [1, 3, config.imageSize, config.imageSize];
     const draw = (): Microbatch => ({ xStart: rng.fillNormal(new Float32Array(3 * config.imageSize ** 2)).map((v) => Math.tanh(v)), noise: rng.fillNormal(new Float32Array(3 * config.imageSize ** 2)), t: [Math.floor(rng.uniform() * 1000)], weights: [1] });

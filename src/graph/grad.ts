@@ -2,7 +2,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import { isFloat } from './dtype';
 import type { Graph, GraphNode } from './graph';
 import { reduceSum, sum } from './ops/reduce';
-import { expand, reshape } from './ops/shape';
+import { reshape, zeros } from './ops/shape';
 import { formatShape, type Tensor } from './tensor';
 import { vjpRule } from './vjp';
 
@@ -34,12 +34,6 @@ export function unbroadcast(d: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`gradient of shape ${formatShape(d.shape)} cannot be summed to ${formatShape(shape)}`);
   }
   return reshape(reduceSum(d, axes, true), shape);
-}
-
-/** A zero cotangent for a value no output depends on: a broadcast scalar, not a stored array. */
-function zerosLike(t: Tensor): Tensor {
-  const zero = t.graph.constant(t.dtype, [], t.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1));
-  return expand(zero, t.shape);
 }
 
 function applyRule(node: GraphNode, graph: Graph, dOutputs: (Tensor | undefined)[]): readonly (Tensor | null)[] {
@@ -87,5 +81,6 @@ export function grad(outputs: readonly Tensor[], wrt: readonly Tensor[], cotange
       if (d && isFloat(input.dtype)) add(input.name, unbroadcast(d, input.shape));
     });
   }
-  return wrt.map((w) => total(w.name) ?? zerosLike(w));
+  // A value no output depends on gets a zero cotangent.
+  return wrt.map((w) => total(w.name) ?? zeros(w, w.shape));
 }

@@ -1,13 +1,10 @@
 import { ShapeError, UnsupportedOpError } from '../../errors';
-import { formatShape, type Tensor } from '../tensor';
+import { formatShape, sameShape, size, type Tensor } from '../tensor';
 import { defineVjp } from '../vjp';
-import { apply, axisOf, scalar } from './apply';
-import { concat, expand, reshape, slice } from './shape';
+import { apply, axisOf } from './apply';
+import { concat, expand, reshape, slice, zeros } from './shape';
 
 const axisAttr = (node: { attributes: Record<string, unknown> }): number => (node.attributes.axis as { i: number }).i;
-
-/** A float zero of `like`'s dtype broadcast to `shape`: the base a scatter-add writes into, not a stored array. */
-const zeros = (like: Tensor, shape: readonly number[]): Tensor => expand(scalar(like, 0), shape);
 
 /** Constant indices are checked at build time against the axis length (ONNX allows [-n, n-1]). */
 function checkConstantIndices(op: string, x: Tensor, indices: Tensor, n: number): void {
@@ -37,7 +34,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
  */
 defineVjp('Gather', ({ node, inputs: [x, indices], dOutputs: [dy] }) => {
   const a = axisAttr(node);
-  const n = indices!.shape.reduce((p, d) => p * d, 1);
+  const n = size(indices!.shape);
   const shape = [...x!.shape.slice(0, a), n, ...x!.shape.slice(a + 1)];
   const index = expand(reshape(indices!, shape.map((d, i) => (i === a ? d : 1))), shape);
   return [scatterAdd(zeros(dy!, x!.shape), index, reshape(dy!, shape), a), null];
@@ -71,7 +68,7 @@ export function scatterAdd(x: Tensor, indices: Tensor, updates: Tensor, axis: nu
   const a = axisOf('ScatterElements', axis, x.shape.length);
   const shapes = `x ${formatShape(x.shape)}, indices ${formatShape(indices.shape)}, updates ${formatShape(updates.shape)}`;
   if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new ShapeError(`ScatterElements: indices must be int32 or int64, got ${indices.dtype}`);
-  if (updates.dtype !== x.dtype || formatShape(updates.shape) !== formatShape(indices.shape)) throw new ShapeError(`ScatterElements: updates must be indices' shape and x's dtype: ${shapes}`);
+  if (updates.dtype !== x.dtype || !sameShape(updates.shape, indices.shape)) throw new ShapeError(`ScatterElements: updates must be indices' shape and x's dtype: ${shapes}`);
   if (indices.shape.length !== x.shape.length || indices.shape.some((d, i) => i !== a && d > x.shape[i]!)) {
     throw new ShapeError(`ScatterElements: indices do not fit along axis ${axis}: ${shapes}`);
   }

@@ -48,6 +48,9 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 }
 defineVjp('Expand', ({ dOutputs: [dy] }) => [dy!, null]);
 
+/** Zeros of `like`'s dtype in `shape`: a broadcast scalar, not a stored array (the base of a scatter-add, a missing cotangent). */
+export const zeros = (like: Tensor, shape: readonly number[]): Tensor => expand(scalar(like, 0), shape);
+
 export function identity(x: Tensor): Tensor {
   return apply('Identity', [x], x.shape);
 }
@@ -66,7 +69,7 @@ export function split(x: Tensor, axis: number, parts: number): Tensor[] {
 }
 defineVjp('Split', ({ node, outputs, dOutputs }) => {
   const axis = (node.attributes.axis as { i: number }).i;
-  const zero = (o: Tensor) => expand(scalar(o, 0), o.shape);
+  const zero = (o: Tensor) => zeros(o, o.shape);
   return [concat(outputs.map((o, k) => dOutputs[k] ?? zero(o)), axis), null];
 });
 

@@ -1,4 +1,4 @@
-import { expand, gatherElements, matmul, mul, reshape, scatterAdd, separableResample, transpose, type Graph, type Tensor } from '../../graph';
+import { gatherElements, matmul, mul, reshape, scatterAdd, separableResample, transpose, zeros, type Graph, type Tensor } from '../../graph';
 import { paddedSize, type CutoutGeometry } from './cutout-params';
 
 /** The graph inputs that carry one call's cutout parameters (see cutout-maps.ts for their contents). */
@@ -44,8 +44,7 @@ function augmentedCutouts(image: Tensor, inputs: CutoutInputs, geometry: CutoutG
   const { cutn, cutSize: cs, height: h, width: w } = geometry;
   const [hp, wp] = paddedSize(geometry);
   const picked = mul(gatherElements(reshape(image, [3 * h * w]), inputs.tapSource!, 0), inputs.tapWeight!);
-  const blank = expand(image.graph.constant('float32', [], Float32Array.of(0)), [3 * cutn * hp * wp]);
-  const canvas = reshape(scatterAdd(blank, inputs.tapTarget!, picked, 0), [3, cutn, hp, wp]);
+  const canvas = reshape(scatterAdd(zeros(picked, [3 * cutn * hp * wp]), inputs.tapTarget!, picked, 0), [3, cutn, hp, wp]);
   const pooled = separableResample(canvas, reshape(inputs.rows, [cutn, cs, hp]), reshape(inputs.cols, [cutn, cs, wp]));
   const perCutout = reshape(transpose(pooled, [1, 0, 2, 3]), [cutn, 3, cs * cs]);
   return reshape(matmul(inputs.color!, perCutout), [cutn, 3, cs, cs]);

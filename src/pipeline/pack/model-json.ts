@@ -29,6 +29,8 @@ export interface ClipJson {
   readonly guidance: GuidanceGraphOptions;
   readonly text: GraphEntry;
   readonly image?: GraphEntry;
+  /** The cutouts clip_image.onnx encodes a run (1 without it). */
+  readonly encoderBatch: number;
   readonly guidanceGraph: GraphEntry;
 }
 
@@ -130,8 +132,9 @@ function parseClip(raw: Raw, label: string): ClipJson {
     throw new PackError(`${label}: '${guidanceGraph.path}' has no cut_tap_source input: an earlier cli convert made it, with another cutout layout; convert clip again`);
   }
   const batch = image?.inputs.get('image')?.[0];
-  if (image) expectShape(image, 'image', [isPositive(batch) ? batch : 1, 3, a.imageResolution, a.imageResolution], label, "CLIP's resolution");
-  return { kind: 'clip', architecture: a, guidance, text, guidanceGraph, ...(image && { image }) };
+  const encoderBatch = isPositive(batch) ? batch : 1;
+  if (image) expectShape(image, 'image', [encoderBatch, 3, a.imageResolution, a.imageResolution], label, "CLIP's resolution");
+  return { kind: 'clip', architecture: a, guidance, text, guidanceGraph, encoderBatch, ...(image && { image }) };
 }
 
 function parseSwinIR(raw: Raw, label: string): SwinIRJson {

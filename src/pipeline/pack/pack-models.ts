@@ -128,13 +128,11 @@ export async function loadPackModels(runtime: Runtime, pack: PackSources, option
   const { unet, clip } = parsePack(pack);
   const upscalers = await upscalersOf(runtime, pack);
   const pool = sessionPool(runtime, graphBytes(pack, unet, clip), options);
-  // model-json.ts checked the image encoder's batch is a number.
-  const encoderBatch = Number(clip.image?.inputs.get('image')?.[0] ?? 1);
   const session = async (spec: GraphSpec): Promise<RunSession> => {
     if (spec.kind === 'guidance') return paddedTargets(await pool.session(guidanceGraphFor(clip, spec)), clip.guidance.targets);
     if (spec.kind !== 'image_prompt') return pool.session(spec);
     if (!clip.image) throw new SettingsError(NO_IMAGE_ENCODER);
-    return imagePromptSession(await pool.session(spec), await pool.session(CLIP_IMAGE), encoderBatch);
+    return imagePromptSession(await pool.session(spec), await pool.session(CLIP_IMAGE), clip.encoderBatch);
   };
   return {
     imageSize: unet.config.imageSize,
